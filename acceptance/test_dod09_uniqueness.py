@@ -1,0 +1,37 @@
+"""DOD-09 Uniqueness: users.username, users.email, user_sessions.token_jti, tenants.tenant_id,
+tenant_user_identifiers.identifier (alone, not per tenant) are declared unique AND a duplicate
+insert fails with 23505."""
+
+import asyncpg
+import pytest
+
+from fixtures.expected import load
+from fixtures.verdict import differ, finding, verdict
+
+pytestmark = pytest.mark.dod("DOD-09")
+UNIQUES = {f"{u['table']}.{'+'.join(u['columns'])}": u for u in load().unique_constraints}
+
+
+@pytest.mark.parametrize("key", UNIQUES)
+def test_unique_constraint_is_declared_on_exactly_its_columns(catalog, key):
+    want = UNIQUES[key]
+    on_table = [c for c in catalog.constraints if c["table"] == want["table"] and c["type"] == "u"]
+    if any(c["columns"] == want["columns"] for c in on_table):
+        return
+    have = [f"{c['name']}({', '.join(c['columns'])})" for c in on_table] or "none"
+    finding("DOD-09", f"unique {key}: have {have}, want UNIQUE ({', '.join(want['columns'])})")
+
+
+@pytest.mark.parametrize("key", UNIQUES)
+async def test_duplicate_insert_fails_with_23505(rows, tx, key):
+    """The duplicate differs in every other column, including its parent row (another tenant)."""
+    want = UNIQUES[key]
+    first = await rows.insert(want["table"])
+    dup = {c: first[c] for c in want["columns"]}
+    try:
+        async with tx.transaction():
+            await rows.insert(want["table"], **dup)
+    except asyncpg.PostgresError as exc:
+        verdict("DOD-09", [differ(f"duplicate {key}", "SQLSTATE", exc.sqlstate, "23505")])
+        return
+    finding("DOD-09", f"duplicate {key} {dup} (other columns differ): have accepted, want 23505")

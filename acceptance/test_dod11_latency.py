@@ -1,0 +1,36 @@
+"""DOD-11 Latency: p95 of simple queries under the profile's budget (plan §3.5: 100 queries,
+min/avg/p50/p95/p99/max), and a pool of 10 connections works under concurrent use."""
+
+import pytest
+
+from fixtures import latency
+from fixtures.client import pool as make_pool
+
+pytestmark = pytest.mark.dod("DOD-11")
+
+
+async def test_p95_of_simple_queries_is_under_budget(db, target, harness_config, record_property):
+    samples = await latency.single(db, harness_config.latency_samples)
+    s = latency.summarize(samples)
+    target.facts["latency single"] = s
+    record_property("latency_single", s.line())
+    budget = target.profile.latency_budget_ms
+    assert s.n >= harness_config.latency_samples
+    assert s.p95 < budget, f"DOD-11 single connection: p95 have {s.p95:.2f} ms, want < {budget} ms"
+
+
+async def test_pool_of_10_connections_works_under_concurrent_use(
+    target, harness_config, record_property
+):
+    size = target.profile.pool_size
+    pool = await make_pool(target.dsn, size, timeout=harness_config.connect_timeout)
+    try:
+        samples, used = await latency.pooled(pool, harness_config.latency_samples)
+    finally:
+        await pool.close()
+    s = latency.summarize(samples)
+    target.facts["latency pool"] = s
+    record_property("latency_pool", f"{size} connections: {s.line()}")
+    budget = target.profile.latency_budget_ms
+    assert used == size, f"DOD-11 pool: connections used have {used}, want {size}"
+    assert s.p95 < budget, f"DOD-11 pool of {size}: p95 have {s.p95:.2f} ms, want < {budget} ms"
