@@ -14,8 +14,9 @@ pytestmark = [pytest.mark.dod("DOD-03"), pytest.mark.local_only]
 
 def test_canonical_ddl_applied_in_one_transaction_with_every_statement_logged(target):
     applied = target.applied
+    assert applied is not None, f"DOD-03 apply: have not applied ({target.apply_error})"
     statements = split(applied.path.read_text())
-    assert applied.committed, "DOD-03 apply: transaction have rolled back, want committed"
+    assert applied.committed, f"DOD-03 apply: have rolled back ({target.apply_error}), want committed"
     assert [o.statement for o in applied.outcomes] == statements
     bad = [o for o in applied.outcomes if o.outcome != "ok"]
     assert not bad, f"DOD-03 apply: statements not ok: {[(o.statement.number, o.message) for o in bad]}"
@@ -27,7 +28,7 @@ def test_canonical_ddl_applied_in_one_transaction_with_every_statement_logged(ta
 
 async def test_a_failing_statement_rolls_back_everything(target, harness_config, tmp_path):
     """The canonical DDL with a failing statement in its middle leaves no table behind."""
-    ddl = target.applied.path.read_text()
+    ddl = harness_config.schema_file.read_text()
     cut = ddl.index("CREATE TABLE IF NOT EXISTS tenants")
     broken = tmp_path / "broken.sql"
     broken.write_text(ddl[:cut] + "SELECT 1/0;\n" + ddl[cut:])
