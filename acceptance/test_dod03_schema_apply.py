@@ -16,10 +16,14 @@ def test_canonical_ddl_applied_in_one_transaction_with_every_statement_logged(ta
     applied = target.applied
     assert applied is not None, f"DOD-03 apply: have not applied ({target.apply_error})"
     statements = split(applied.path.read_text())
-    assert applied.committed, f"DOD-03 apply: have rolled back ({target.apply_error}), want committed"
+    assert applied.committed, (
+        f"DOD-03 apply: have rolled back ({target.apply_error}), want committed"
+    )
     assert [o.statement for o in applied.outcomes] == statements
     bad = [o for o in applied.outcomes if o.outcome != "ok"]
-    assert not bad, f"DOD-03 apply: statements not ok: {[(o.statement.number, o.message) for o in bad]}"
+    assert not bad, (
+        f"DOD-03 apply: statements not ok: {[(o.statement.number, o.message) for o in bad]}"
+    )
     logged = [ln for ln in applied.log_path.read_text().splitlines() if not ln.startswith("#")]
     assert len(logged) == len(statements), (
         f"DOD-03 {applied.log_path.name}: lines have {len(logged)}, want {len(statements)}"
@@ -41,9 +45,7 @@ async def test_a_failing_statement_rolls_back_everything(target, harness_config,
         try:
             with pytest.raises(ApplyError, match=r"statement \d+ \(line \d+\) failed: 22012"):
                 await apply_file(conn, broken, Path(tmp_path / "apply.log"))
-            left = await conn.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-            )
+            left = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             assert not left, f"DOD-03 rollback: tables have {[r[0] for r in left]}, want none"
         finally:
             await conn.close()

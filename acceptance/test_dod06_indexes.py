@@ -19,8 +19,11 @@ def test_named_index_exists_on_its_table_columns_and_method(catalog, name):
     if have is None:
         on = f"{want['table']}({', '.join(want['columns'])})"
         verdict("DOD-06", [f"index {name}: have missing, want {want['method']} on {on}"])
-    verdict("DOD-06", [differ(f"index {name}", k, have[k], want[k]) for k in SHAPE]
-            + [differ(f"index {name}", "expression", have["expression"], False)])  # fmt: skip
+    verdict(
+        "DOD-06",
+        [differ(f"index {name}", k, have[k], want[k]) for k in SHAPE]
+        + [differ(f"index {name}", "expression", have["expression"], False)],
+    )
 
 
 @pytest.mark.parametrize("name", IMPLICIT)
@@ -29,5 +32,7 @@ def test_implicit_unique_or_primary_key_index_exists(catalog, name):
     want = IMPLICIT[name]
     same = [i for i in catalog.indexes if all(i[k] == want[k] for k in SHAPE)]
     on = f"{want['table']}({', '.join(want['columns'])})"
-    verdict("DOD-06", [None if same else
-                       f"unique index on {on}: have none, want {want['method']} (as {name})"])  # fmt: skip
+    verdict(
+        "DOD-06",
+        [None if same else f"unique index on {on}: have none, want {want['method']} (as {name})"],
+    )

@@ -17,18 +17,33 @@ FKS = {f"{f['table']}.{f['columns'][0]}->{f['ref_table']}": f for f in load().fo
 @pytest.mark.parametrize("fk", FKS)
 def test_foreign_key_is_declared_on_delete_cascade(catalog, fk):
     want = FKS[fk]
-    have = [c for c in catalog.constraints
-            if c["type"] == "f" and c["table"] == want["table"] and c["columns"] == want["columns"]]  # fmt: skip
+    have = [
+        c
+        for c in catalog.constraints
+        if c["type"] == "f" and c["table"] == want["table"] and c["columns"] == want["columns"]
+    ]
     if not have:
-        finding("DOD-07", f"foreign key {fk}: have none, want -> "
-                f"{want['ref_table']}({', '.join(want['ref_columns'])}) ON DELETE CASCADE")  # fmt: skip
+        finding(
+            "DOD-07",
+            f"foreign key {fk}: have none, want -> "
+            f"{want['ref_table']}({', '.join(want['ref_columns'])}) ON DELETE CASCADE",
+        )
     con = have[0]
-    verdict("DOD-07", [
-        differ(f"foreign key {fk}", "target", (con["ref_table"], con["ref_columns"]),
-               (want["ref_table"], want["ref_columns"])),
-        differ(f"foreign key {fk}", "ON DELETE", ON_DELETE[con["on_delete"]], want["on_delete"]),
-        differ(f"foreign key {fk}", "validated", con["validated"], True),
-    ])  # fmt: skip
+    verdict(
+        "DOD-07",
+        [
+            differ(
+                f"foreign key {fk}",
+                "target",
+                (con["ref_table"], con["ref_columns"]),
+                (want["ref_table"], want["ref_columns"]),
+            ),
+            differ(
+                f"foreign key {fk}", "ON DELETE", ON_DELETE[con["on_delete"]], want["on_delete"]
+            ),
+            differ(f"foreign key {fk}", "validated", con["validated"], True),
+        ],
+    )
 
 
 @pytest.mark.parametrize("fk", FKS)
@@ -44,25 +59,48 @@ async def test_deleting_a_parent_removes_its_children_and_spares_other_rows(rows
                 f"DELETE FROM {quote(f['ref_table'])} WHERE {quote(ref)} = $1", parent[ref]
             )
     except asyncpg.PostgresError as exc:
-        finding("DOD-07", f"{fk}: deleting a parent have error {exc.sqlstate} ({exc}), "
-                "want its children deleted with it (ON DELETE CASCADE)")  # fmt: skip
+        finding(
+            "DOD-07",
+            f"{fk}: deleting a parent have error {exc.sqlstate} ({exc}), "
+            "want its children deleted with it (ON DELETE CASCADE)",
+        )
     table = f["table"]
-    verdict("DOD-07", [
-        differ(f"{fk} child of the deleted parent", "row",
-               "kept" if await rows.get(table, child[rows.pk(table)]) else "deleted", "deleted"),
-        differ(f"{fk} child of another parent", "row",
-               "kept" if await rows.get(table, other_child[rows.pk(table)]) else "deleted", "kept"),
-        differ(f"{fk} other parent", "row", "kept" if await rows.get(
-            f["ref_table"], other_parent[rows.pk(f["ref_table"])]) else "deleted", "kept"),
-    ])  # fmt: skip
+    verdict(
+        "DOD-07",
+        [
+            differ(
+                f"{fk} child of the deleted parent",
+                "row",
+                "kept" if await rows.get(table, child[rows.pk(table)]) else "deleted",
+                "deleted",
+            ),
+            differ(
+                f"{fk} child of another parent",
+                "row",
+                "kept" if await rows.get(table, other_child[rows.pk(table)]) else "deleted",
+                "kept",
+            ),
+            differ(
+                f"{fk} other parent",
+                "row",
+                "kept"
+                if await rows.get(f["ref_table"], other_parent[rows.pk(f["ref_table"])])
+                else "deleted",
+                "kept",
+            ),
+        ],
+    )
 
 
 @pytest.mark.parametrize("fk", FKS)
 async def test_inserting_an_orphan_fails_with_23503(rows, tx, fk):
     f = FKS[fk]
     col = f["columns"][0]
-    missing = -987654 if "int" in str(rows.expected.tables[f["table"]]["columns"][col]) else (
-        f"orphan-{rows.tag()}")  # fmt: skip
+    missing = (
+        -987654
+        if "int" in str(rows.expected.tables[f["table"]]["columns"][col])
+        else (f"orphan-{rows.tag()}")
+    )
     try:
         async with tx.transaction():
             await rows.insert(f["table"], **{col: missing})

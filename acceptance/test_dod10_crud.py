@@ -19,15 +19,19 @@ async def test_create_read_update_delete_work(rows, tx, table):
         key = created[pk]
         read = await rows.get(table, key)
         new = rows.tag()
-        await tx.execute(f"UPDATE {quote(table)} SET {quote(col)} = $1 WHERE {quote(pk)} = $2",
-                         new, key)  # fmt: skip
+        await tx.execute(
+            f"UPDATE {quote(table)} SET {quote(col)} = $1 WHERE {quote(pk)} = $2", new, key
+        )
         updated = await rows.get(table, key)
         await tx.execute(f"DELETE FROM {quote(table)} WHERE {quote(pk)} = $1", key)
         deleted = await rows.get(table, key)
     except asyncpg.PostgresError as exc:
         finding("DOD-10", f"{table}: CRUD have error {exc.sqlstate} ({exc}), want success")
-    verdict("DOD-10", [
-        differ(f"{table} read after create", "row", dict(read or {}), dict(created)),
-        differ(f"{table}.{col} after update", "value", updated and updated[col], new),
-        differ(f"{table} after delete", "row", "present" if deleted else "gone", "gone"),
-    ])  # fmt: skip
+    verdict(
+        "DOD-10",
+        [
+            differ(f"{table} read after create", "row", dict(read or {}), dict(created)),
+            differ(f"{table}.{col} after update", "value", updated and updated[col], new),
+            differ(f"{table} after delete", "row", "present" if deleted else "gone", "gone"),
+        ],
+    )

@@ -6,8 +6,11 @@ from fixtures.expected import load
 from fixtures.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-12")
-COMMENTS = {f"{kind}:{obj}": (kind, obj, text)
-            for kind, objs in load().comments.items() for obj, text in objs.items()}  # fmt: skip
+COMMENTS = {
+    f"{kind}:{obj}": (kind, obj, text)
+    for kind, objs in load().comments.items()
+    for obj, text in objs.items()
+}
 
 
 @pytest.mark.parametrize("key", COMMENTS)

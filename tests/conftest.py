@@ -56,9 +56,19 @@ def run_acceptance(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]
     def run(*args: str, modules: tuple[str, ...] = ()) -> pytest.RunResult:
         paths = [str(ROOT / "acceptance" / m) for m in modules] or [str(ROOT / "acceptance")]
         return pytester.runpytest_subprocess(
-            "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "-p", "no:cacheprovider",
-            "--report-dir", str(pytester.path / "reports"), "--pg-image", IMAGE, *args, *paths,
+            "-c",
+            str(ROOT / "pytest.ini"),
+            "--rootdir",
+            str(ROOT),
+            "-p",
+            "no:cacheprovider",
+            "--report-dir",
+            str(pytester.path / "reports"),
+            "--pg-image",
+            IMAGE,
+            *args,
+            *paths,
             timeout=300,
-        )  # fmt: skip
+        )
 
     return run

@@ -31,7 +31,8 @@ async def test_canonical_schema_applies_and_logs_every_statement(fresh_db, tmp_p
     conn = await fresh_db()
     log = tmp_path / "apply.log"
     result = await apply_file(conn, SCHEMA, log)
-    assert result.committed and all(o.outcome == "ok" for o in result.outcomes)
+    assert result.committed
+    assert all(o.outcome == "ok" for o in result.outcomes)
     lines = log.read_text().splitlines()
     assert "44 statements, COMMITTED" in lines[0]
     assert len(lines) == 45
@@ -54,4 +55,6 @@ async def test_ddl_failing_in_its_middle_leaves_no_table(fresh_db, tmp_path):
     tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     assert tables == []
     text = log.read_text()
-    assert "ROLLED BACK" in text and " error " in text and "not run" in text
+    assert "ROLLED BACK" in text
+    assert " error " in text
+    assert "not run" in text

@@ -12,8 +12,10 @@ import yaml
 from .conftest import SCHEMA
 
 MUTANTS = yaml.safe_load((Path(__file__).parent / "mutants.yaml").read_text())
-MODULES = {f"DOD-{p.name[8:10]}": p.name
-           for p in (SCHEMA.parent.parent / "acceptance").glob("test_dod*.py")}  # fmt: skip
+MODULES = {
+    f"DOD-{p.name[8:10]}": p.name
+    for p in (SCHEMA.parent.parent / "acceptance").glob("test_dod*.py")
+}
 
 
 def failed_items(result: pytest.RunResult) -> set[str]:
@@ -23,8 +25,19 @@ def failed_items(result: pytest.RunResult) -> set[str]:
 
 
 def test_every_checked_item_has_a_module():
-    assert sorted(MODULES) == ["DOD-01", "DOD-03", "DOD-04", "DOD-05", "DOD-06", "DOD-07",
-                               "DOD-08", "DOD-09", "DOD-10", "DOD-11", "DOD-12"]  # fmt: skip
+    assert sorted(MODULES) == [
+        "DOD-01",
+        "DOD-03",
+        "DOD-04",
+        "DOD-05",
+        "DOD-06",
+        "DOD-07",
+        "DOD-08",
+        "DOD-09",
+        "DOD-10",
+        "DOD-11",
+        "DOD-12",
+    ]
 
 
 @pytest.mark.parametrize("name", MUTANTS)
@@ -34,8 +47,9 @@ def test_mutant_fails_its_item(run_acceptance, tmp_path, name):
     assert ddl.count(m["find"]) == 1, f"{name}: `find` must occur exactly once in schema.sql"
     mutant = tmp_path / f"{name}.sql"
     mutant.write_text(ddl.replace(m["find"], m["replace"]))
-    result = run_acceptance("-m", "local", "--schema-file", str(mutant),
-                            modules=(MODULES[m["item"]],))  # fmt: skip
+    result = run_acceptance(
+        "-m", "local", "--schema-file", str(mutant), modules=(MODULES[m["item"]],)
+    )
     out = result.stdout.str()
     assert result.ret == 1, out[-3000:]
     assert failed_items(result) == {m["item"]}
@@ -49,9 +63,15 @@ def test_canonical_schema_passes_the_whole_suite(run_acceptance):
 
 
 def test_dod01_fails_when_the_url_does_not_connect(run_acceptance):
-    result = run_acceptance("-m", "supabase", "--database-url",
-                            "postgresql://postgres:s3cret-pw@127.0.0.1:9/postgres",
-                            "--connect-timeout", "2", modules=("test_dod01_connectivity.py",))  # fmt: skip
+    result = run_acceptance(
+        "-m",
+        "supabase",
+        "--database-url",
+        "postgresql://postgres:s3cret-pw@127.0.0.1:9/postgres",
+        "--connect-timeout",
+        "2",
+        modules=("test_dod01_connectivity.py",),
+    )
     assert result.ret == 1
     assert "s3cret-pw" not in result.stdout.str()
     result.assert_outcomes(errors=2, deselected=2)
@@ -59,27 +79,39 @@ def test_dod01_fails_when_the_url_does_not_connect(run_acceptance):
 
 def test_dod03_fails_when_the_ddl_fails(run_acceptance, tmp_path):
     broken = tmp_path / "broken.sql"
-    broken.write_text(SCHEMA.read_text().replace(
-        "CREATE INDEX idx_lock_audit_lock_key ON lock_audit(lock_key)",
-        "CREATE INDEX idx_lock_audit_lock_key ON lock_audit(lock_name)"))
-    result = run_acceptance("-m", "local", "--schema-file", str(broken),
-                            modules=("test_dod03_schema_apply.py",))  # fmt: skip
+    broken.write_text(
+        SCHEMA.read_text().replace(
+            "CREATE INDEX idx_lock_audit_lock_key ON lock_audit(lock_key)",
+            "CREATE INDEX idx_lock_audit_lock_key ON lock_audit(lock_name)",
+        )
+    )
+    result = run_acceptance(
+        "-m", "local", "--schema-file", str(broken), modules=("test_dod03_schema_apply.py",)
+    )
     assert failed_items(result) == {"DOD-03"}
-    result.stdout.fnmatch_lines(["*DOD-03 apply: have rolled back (broken.sql: statement 33 "
-                                 "(line 177) failed: 42703*lock_name*"])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*DOD-03 apply: have rolled back (broken.sql: statement 33 "
+            "(line 177) failed: 42703*lock_name*"
+        ]
+    )
 
 
 def test_dod03_reports_a_ddl_that_does_not_parse(run_acceptance, tmp_path):
     broken = tmp_path / "broken.sql"
     broken.write_text(SCHEMA.read_text().replace("lock_key VARCHAR(255)", "lock_key VARCHAR(x)"))
-    result = run_acceptance("-m", "local", "--schema-file", str(broken),
-                            modules=("test_dod03_schema_apply.py",))  # fmt: skip
-    result.stdout.fnmatch_lines(["*DOD-03 apply: have not applied (SQL does not parse at line 171*"])
+    result = run_acceptance(
+        "-m", "local", "--schema-file", str(broken), modules=("test_dod03_schema_apply.py",)
+    )
+    result.stdout.fnmatch_lines(
+        ["*DOD-03 apply: have not applied (SQL does not parse at line 171*"]
+    )
 
 
 def test_dod11_fails_when_p95_exceeds_the_budget(run_acceptance):
-    result = run_acceptance("-m", "local", "--latency-budget-ms", "0.001",
-                            modules=("test_dod11_latency.py",))  # fmt: skip
+    result = run_acceptance(
+        "-m", "local", "--latency-budget-ms", "0.001", modules=("test_dod11_latency.py",)
+    )
     result.assert_outcomes(failed=2, deselected=2)
     result.stdout.fnmatch_lines(["*DOD-11 single connection: p95 have * ms, want < 0.001 ms*"])
 

@@ -25,4 +25,5 @@ async def test_an_empty_database_does_not_match(fresh_db):
 
 def test_forbidden_tables_are_not_canonical_tables():
     exp = load()
-    assert exp.forbidden_tables and not set(exp.forbidden_tables) & set(exp.tables)
+    assert exp.forbidden_tables
+    assert not set(exp.forbidden_tables) & set(exp.tables)
