@@ -1,0 +1,51 @@
+"""pytest plugin loaded by bench/cold_run.py: stamps the phases of one run into a JSON file."""
+
+import json
+import os
+import time
+
+import pytest
+
+STAMPS: dict[str, float] = {}
+FIXTURES = {"_local_server": "provision", "target": "apply"}
+
+
+def pytest_sessionstart(session):
+    STAMPS["session_start"] = time.time()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    t0 = time.time()
+    try:
+        return (yield)
+    finally:
+        phase = FIXTURES.get(fixturedef.argname)
+        if phase:
+            # target's setup includes provisioning (it requests _local_server): keep it apart
+            STAMPS[phase] = time.time() - t0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session):
+    STAMPS["loop_start"] = time.time()
+    try:
+        return (yield)
+    finally:
+        STAMPS["loop_end"] = time.time()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    STAMPS["finish_start"] = time.time()
+    try:
+        return (yield)
+    finally:
+        STAMPS["finish_end"] = time.time()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    STAMPS["end"] = time.time()
+    with open(os.environ["BENCH_TIMING_OUT"], "w") as out:
+        json.dump(STAMPS, out)
