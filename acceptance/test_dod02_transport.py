@@ -1,0 +1,74 @@
+"""DOD-02 Transport: TLS really in use on the client connection (protocol and cipher
+recorded); remote profiles require sslmode=require or stricter and the pooler port 6543; the
+client works in transaction-pooling mode (no named prepared statement outlives its transaction)."""
+
+import re
+import warnings
+
+import pytest
+
+from fixtures.remote import STRICT_SSLMODES, SUPABASE_POOLER_SUFFIX
+from fixtures.transport import named_statements_after, tls
+from fixtures.verdict import differ, finding, verdict
+
+pytestmark = pytest.mark.dod("DOD-02")
+
+
+def _tls_expected(target) -> bool:
+    if target.mode == "local" and target.pooler is None:
+        pytest.skip("no TLS pooler in the local path (install pgbouncer to rehearse Supabase's)")
+    return True
+
+
+def test_tls_is_negotiated_on_the_client_connection(db, target, record_property):
+    _tls_expected(target)
+    facts = tls(db)
+    if facts is None:
+        finding("DOD-02", f"connection to {target.url.where}: TLS have none, want negotiated")
+    record_property("tls", f"{facts['protocol']} {facts['cipher']}")
+    target.facts["TLS"] = f"{facts['protocol']} {facts['cipher']} ({facts['bits']} bits)"
+    verdict(
+        "DOD-02",
+        [differ("TLS protocol", "version", facts["protocol"] in ("TLSv1.2", "TLSv1.3"), True)],
+    )
+
+
+def test_url_asks_for_sslmode_require_or_stricter(target):
+    _tls_expected(target)
+    have = target.url.sslmode
+    if have not in STRICT_SSLMODES:
+        finding(
+            "DOD-02",
+            f"DATABASE_URL sslmode: have {have!r}, want one of {', '.join(STRICT_SSLMODES)}",
+        )
+
+
+async def test_url_uses_the_transaction_pooler_port(db, target, record_property):
+    want = target.profile.port
+    server_port = await db.fetchval("SELECT inet_server_port()")
+    record_property("ports", f"client {target.url.port}, server {server_port}")
+    target.facts["Ports"] = f"client {target.url.port} -> server {server_port}"
+    if want is None:
+        pytest.skip(f"profile {target.profile.name} requires no port (local pooler on a free port)")
+    if target.url.port == want:
+        return
+    message = (
+        f"DATABASE_URL port: have {target.url.port}, want {want} (the transaction pooler; "
+        "5432 is the direct or session-mode port)"
+    )
+    if target.profile.port_policy == "warn":
+        warnings.warn(f"DOD-02 {message}", stacklevel=1)
+        return
+    finding("DOD-02", message)
+
+
+def test_pooler_user_has_the_postgres_dot_project_ref_form(target):
+    if not target.url.host.endswith(SUPABASE_POOLER_SUFFIX):
+        pytest.skip(f"{target.url.host} is not a Supabase pooler host")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z0-9]+", target.url.user):
+        finding("DOD-02", f"pooler user: have {target.url.user!r}, want postgres.<project-ref>")
+
+
+async def test_no_named_prepared_statement_outlives_its_transaction(db, run_id):
+    left = await named_statements_after(db, f"dod02_{run_id}")
+    verdict("DOD-02", [differ("client statement cache", "named prepared statements", left, [])])

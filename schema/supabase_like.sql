@@ -1,0 +1,65 @@
+-- What a Supabase project holds besides our schema (a small, faithful subset), so the checks
+-- are proven not to be confused by other schemas, same-named objects and Supabase's roles.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN
+        CREATE ROLE anon NOLOGIN NOINHERIT;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN
+        CREATE ROLE authenticated NOLOGIN NOINHERIT;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN
+        CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+    END IF;
+END
+$$;
+
+CREATE SCHEMA IF NOT EXISTS extensions;
+CREATE SCHEMA IF NOT EXISTS auth;
+CREATE SCHEMA IF NOT EXISTS storage;
+CREATE FUNCTION extensions.uuid_generate_v4() RETURNS uuid LANGUAGE sql
+    AS $$ SELECT gen_random_uuid() $$;
+
+-- auth.users / auth.sessions share names with our tables and indexes on purpose.
+CREATE TABLE auth.users (
+    id uuid PRIMARY KEY DEFAULT extensions.uuid_generate_v4(),
+    email varchar(255),
+    encrypted_password varchar(255),
+    created_at timestamptz DEFAULT now(),
+    updated_at timestamptz DEFAULT now()
+);
+CREATE INDEX idx_users_email ON auth.users (email);
+CREATE TABLE auth.sessions (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    created_at timestamptz DEFAULT now()
+);
+CREATE TABLE auth.refresh_tokens (
+    id bigserial PRIMARY KEY,
+    token varchar(255) UNIQUE,
+    session_id uuid REFERENCES auth.sessions (id) ON DELETE CASCADE
+);
+COMMENT ON TABLE auth.users IS 'Auth: Stores user login data within a secure schema.';
+
+CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
+    AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
+CREATE FUNCTION storage.update_updated_at_column() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN NEW.updated_at = now(); RETURN NEW; END $$;
+
+CREATE TABLE storage.buckets (
+    id text PRIMARY KEY,
+    name text NOT NULL UNIQUE,
+    created_at timestamptz DEFAULT now(),
+    updated_at timestamptz DEFAULT now()
+);
+CREATE TABLE storage.objects (
+    id uuid PRIMARY KEY DEFAULT extensions.uuid_generate_v4(),
+    bucket_id text REFERENCES storage.buckets (id),
+    name text,
+    updated_at timestamptz DEFAULT now()
+);
+CREATE TRIGGER update_objects_updated_at BEFORE UPDATE ON storage.objects
+    FOR EACH ROW EXECUTE FUNCTION storage.update_updated_at_column();
+
+GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
