@@ -23,7 +23,9 @@ async def test_pool_of_10_connections_works_under_concurrent_use(
     target, harness_config, record_property
 ):
     size = target.profile.pool_size
-    pool = await make_pool(target.dsn, size, timeout=harness_config.connect_timeout)
+    pool = await make_pool(
+        target.dsn, size, timeout=harness_config.connect_timeout, read_only=target.profile.read_only
+    )
     try:
         samples, used = await latency.pooled(pool, harness_config.latency_samples)
     finally:

@@ -3,19 +3,38 @@ runner for the acceptance suite in a subprocess (as a user would run it)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from fixtures.apply import apply_file
 from fixtures.client import connect
-from fixtures.provision import Request, Server, choose, provision
+from fixtures.provision import Request, Server, choose, embedded, native, provision
+from fixtures.provision.pooler import Pooler, pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schema" / "schema.sql"
 IMAGE = os.environ.get("HARNESS_TEST_IMAGE", "postgres:17")
+STAGING_ROWS = Path(__file__).parent / "data" / "staging_rows.sql"
+
+
+def pg_tool(name: str) -> str:
+    """The newest `name` (pg_dump, ...) on this machine: it can read any older server."""
+    dirs = native.candidates()
+    emb = embedded.bindir(Request(embedded_major=18))
+    dirs += [emb] if emb else []
+    best = max(
+        (d for d in dirs if (d / name).is_file()),
+        key=lambda d: int(subprocess.run([str(d / name), "--version"], capture_output=True,
+                                         text=True).stdout.split()[-1].split(".")[0]),
+    )  # fmt: skip
+    return str(best / name)
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +66,55 @@ async def fresh_db(server: Server) -> AsyncIterator[Callable]:
     for name in made:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()
+
+
+@dataclass
+class Staging:
+    """A stand-in for a shared staging database: schema applied, rows already there, reached
+    through PgBouncer (transaction mode, TLS required) on port 6543 of a loopback address."""
+
+    server: Server
+    pooler: Pooler
+    database: str
+
+    @property
+    def url(self) -> str:
+        return self.pooler.dsn(self.server, self.database)
+
+    def dump(self) -> list[str]:
+        """pg_dump --data-only, minus sequence positions (a rolled-back insert may advance
+        them; that is the cost the DoD accepts) and the dump's own per-run lines."""
+        out = subprocess.run(
+            [pg_tool("pg_dump"), "--data-only", "--no-owner", self.server.dsn(self.database)],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        noise = ("--", "\\restrict", "\\unrestrict")  # comments, pg_dump's per-run key
+        return [ln for ln in out.splitlines() if "setval(" not in ln and not ln.startswith(noise)]
+
+
+@contextlib.asynccontextmanager
+async def make_staging(server: Server) -> AsyncIterator[Staging]:
+    name = f"staging_{os.getpid()}"
+    admin = await connect(server.dsn())
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    conn = await connect(server.dsn(name))
+    await apply_file(conn, SCHEMA)
+    await conn.execute(STAGING_ROWS.read_text())
+    await conn.close()
+    host = f"127.0.{os.getpid() % 200 + 20}.{os.getpid() % 250 + 2}"
+    try:
+        with pgbouncer(server, host=host, port=6543) as pooler:
+            yield Staging(server, pooler, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def staging(server: Server) -> AsyncIterator[Staging]:
+    async with make_staging(server) as stage:
+        yield stage
 
 
 @pytest.fixture

@@ -1,0 +1,133 @@
+"""Remote mode (-m supabase) rehearsed against a stand-in staging database behind PgBouncer
+(transaction mode, TLS) on port 6543: same bodies, nothing left behind, production writes
+nothing, and the client is safe behind a transaction pooler."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+
+from fixtures.client import connect
+from fixtures.provision import Request, provision
+
+from .conftest import ROOT, make_staging
+
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE|COMMENT|GRANT"
+                   r"|REVOKE|COPY|SELECT\s+setval|SELECT\s+nextval)\b", re.I)  # fmt: skip
+
+
+def test_full_supabase_run_passes_and_leaves_no_trace(staging, run_acceptance):
+    before = staging.dump()
+    assert any("hotel-demo" in line for line in before)
+    result = run_acceptance("-m", "supabase", "--database-url", staging.url)
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert outcomes["passed"] > 90
+    assert staging.dump() == before
+
+
+def test_sigkill_in_the_middle_of_the_behavioural_checks_leaves_no_trace(staging, tmp_path):
+    before = staging.dump()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
+         "-p", "no:cacheprovider", "-v", "-m", "supabase", "--database-url", staging.url,
+         "--report-dir", str(tmp_path), str(ROOT / "acceptance")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "test_dod09_uniqueness.py::test_duplicate_insert" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(30)
+    assert proc.returncode == -signal.SIGKILL, "".join(seen[-20:])
+    deadline = time.monotonic() + 15
+    while staging.dump() != before and time.monotonic() < deadline:
+        time.sleep(0.2)  # the server rolls back once it notices the client is gone
+    assert staging.dump() == before
+
+
+def test_production_profile_writes_nothing(run_acceptance):
+    """The server logs every statement; none of a production run's is a write, and every
+    statement runs inside a READ ONLY transaction."""
+    with provision(Request(backend="native")) as server:
+
+        async def log_everything() -> None:
+            conn = await connect(server.dsn())
+            await conn.execute("ALTER SYSTEM SET log_statement = 'all'")
+            await conn.execute("ALTER SYSTEM SET log_line_prefix = '%p %d '")
+            await conn.execute("SELECT pg_reload_conf()")
+            await conn.close()
+
+        asyncio.run(log_everything())
+
+        async def run() -> tuple:
+            async with make_staging(server) as stage:
+                log = Path(server.details["log"])
+                start = log.stat().st_size
+                result = run_acceptance("-m", "supabase", "--env", "production",
+                                        "--database-url", stage.url)  # fmt: skip
+                with log.open() as f:
+                    f.seek(start)
+                    lines = [ln for ln in f if f" {stage.database} " in ln]
+                return result, lines
+
+        result, lines = asyncio.run(run())
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert outcomes["skipped"] >= 20
+    result.stdout.fnmatch_lines(["*not run on production: this check writes*"])
+    statements = [
+        m.group(2) for ln in lines if (m := re.search(r"LOG:  (statement|execute [^:]*): (.*)", ln))
+    ]
+    assert len(statements) > 50
+    assert [s for s in statements if WRITE.match(s)] == []
+    begins = [s for s in statements if re.match(r"BEGIN", s, re.I)]
+    assert begins
+    assert all("READ ONLY" in s.upper() for s in begins)
+
+
+def _worker(args: tuple[str, str, int, bool]) -> tuple[int, int]:
+    """Run `op` n times through the pooler; return (wrong answers, errors)."""
+    dsn, op, n, safe = args
+
+    async def main() -> tuple[int, int]:
+        conn = await (connect(dsn) if safe else asyncpg.connect(dsn))
+        wrong = errors = 0
+        for i in range(n):
+            want = i * 2 if op == "*" else i + 1
+            try:
+                have = await conn.fetchval(f"SELECT $1::int {op} {2 if op == '*' else 1}", i)
+                wrong += have != want
+            except asyncpg.PostgresError:
+                errors += 1
+        await conn.close()
+        return wrong, errors
+
+    return asyncio.run(main())
+
+
+def _two_processes(dsn: str, safe: bool, n: int = 1000) -> tuple[int, int]:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        results = pool.map(_worker, [(dsn, "*", n, safe), (dsn, "+", n, safe)])
+    return sum(r[0] for r in results), sum(r[1] for r in results)
+
+
+def test_two_processes_through_the_transaction_pooler_get_only_correct_answers(staging):
+    assert _two_processes(staging.url, safe=True) == (0, 0)
+
+
+def test_asyncpg_default_statement_cache_is_what_the_harness_avoids(staging):
+    """The counter-proof: the same workload with asyncpg's default cache goes wrong."""
+    wrong, errors = _two_processes(staging.url, safe=False)
+    assert wrong + errors > 0
