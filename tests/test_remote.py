@@ -34,6 +34,20 @@ def test_full_supabase_run_passes_and_leaves_no_trace(staging, run_acceptance):
     assert staging.dump() == before
 
 
+def test_no_output_of_a_run_holds_the_password(staging, run_acceptance, pytester):
+    """stdout, stderr, the HTML report, the JUnit XML and every log under the report dir."""
+    secret = staging.server.password
+    result = run_acceptance("-m", "supabase", "--database-url", staging.url, "-v", "-rA")
+    assert result.ret == 0
+    outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
+    for path in (pytester.path / "reports").rglob("*"):
+        if path.is_file():
+            outputs[path.name] = path.read_text(errors="replace")
+    assert {"acceptance-supabase.html", "junit-supabase.xml"} <= set(outputs)
+    assert [name for name, text in outputs.items() if secret in text] == []
+    assert any(":***@" in text for text in outputs.values())
+
+
 def test_sigkill_in_the_middle_of_the_behavioural_checks_leaves_no_trace(staging, tmp_path):
     before = staging.dump()
     proc = subprocess.Popen(
