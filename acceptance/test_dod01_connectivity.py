@@ -12,6 +12,7 @@ async def test_a_connection_through_the_configured_url_succeeds(db, target, reco
     assert await db.fetchval("SELECT 1") == 1
 
 
-async def test_server_is_postgresql_14_or_newer(db):
+async def test_server_is_postgresql_14_or_newer(db, expected):
     num = int(await db.fetchval("SHOW server_version_num"))
-    assert num >= 140000, f"DOD-01 server: version have {num}, want >= 140000 (PostgreSQL 14)"
+    want = expected.min_server_version
+    assert num >= want * 10000, f"DOD-01 server: version have {num}, want >= {want}"

@@ -1,0 +1,19 @@
+# The seeds' commands, each a thin wrapper over the harness. Target: $DATABASE_URL (or .env).
+# ENV=staging|production selects the profile (profiles.yaml).
+ENV ?= staging
+PYTHON ?= python
+
+.PHONY: supabase-test-connection supabase-apply-schema supabase-validate
+
+## Server version, TLS protocol and cipher, latency of one round trip (read-only).
+supabase-test-connection:
+	$(PYTHON) -m fixtures.cli test-connection --env $(ENV)
+
+## Apply schema/schema.sql in one transaction; log under reports/. Refuses production
+## unless ALLOW_PRODUCTION=1.
+supabase-apply-schema:
+	$(PYTHON) -m fixtures.cli apply-schema --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)
+
+## The structural checks only (no check that writes), with the evidence report.
+supabase-validate:
+	$(PYTHON) -m pytest -m "supabase and not writes" --env $(ENV)
