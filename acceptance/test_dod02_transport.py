@@ -20,22 +20,23 @@ def _tls_expected(target) -> bool:
     return True
 
 
-def test_tls_is_negotiated_on_the_client_connection(db, target, record_property):
+def test_tls_is_negotiated_on_the_client_connection(db, target, evidence):
     _tls_expected(target)
     facts = tls(db)
+    evidence.have_want(facts, "TLSv1.2 or TLSv1.3 negotiated")
     if facts is None:
         finding("DOD-02", f"connection to {target.url.where}: TLS have none, want negotiated")
-    record_property("tls", f"{facts['protocol']} {facts['cipher']}")
-    target.facts["TLS"] = f"{facts['protocol']} {facts['cipher']} ({facts['bits']} bits)"
+    evidence.key(f"{facts['protocol']} {facts['cipher']}")
     verdict(
         "DOD-02",
         [differ("TLS protocol", "version", facts["protocol"] in ("TLSv1.2", "TLSv1.3"), True)],
     )
 
 
-def test_url_asks_for_sslmode_require_or_stricter(target):
+def test_url_asks_for_sslmode_require_or_stricter(target, evidence):
     _tls_expected(target)
     have = target.url.sslmode
+    evidence.have_want({"sslmode": have}, {"sslmode": list(STRICT_SSLMODES)})
     if have not in STRICT_SSLMODES:
         finding(
             "DOD-02",
@@ -43,11 +44,14 @@ def test_url_asks_for_sslmode_require_or_stricter(target):
         )
 
 
-async def test_url_uses_the_transaction_pooler_port(db, target, record_property):
+async def test_url_uses_the_transaction_pooler_port(db, target, evidence):
     want = target.profile.port
     server_port = await db.fetchval("SELECT inet_server_port()")
-    record_property("ports", f"client {target.url.port}, server {server_port}")
-    target.facts["Ports"] = f"client {target.url.port} -> server {server_port}"
+    evidence.sql("SELECT inet_server_port()")
+    evidence.have_want({"client port": target.url.port, "server port": server_port},
+                       {"client port": want or "any"})  # fmt: skip
+    if server_port != target.url.port:
+        evidence.key(f"pooler in the path (port {target.url.port} -> {server_port})")
     if want is None:
         pytest.skip(f"profile {target.profile.name} requires no port (local pooler on a free port)")
     if target.url.port == want:
@@ -62,13 +66,15 @@ async def test_url_uses_the_transaction_pooler_port(db, target, record_property)
     finding("DOD-02", message)
 
 
-def test_pooler_user_has_the_postgres_dot_project_ref_form(target):
+def test_pooler_user_has_the_postgres_dot_project_ref_form(target, evidence):
     if not target.url.host.endswith(SUPABASE_POOLER_SUFFIX):
         pytest.skip(f"{target.url.host} is not a Supabase pooler host")
+    evidence.have_want({"user": target.url.user}, {"user": "postgres.<project-ref>"})
     if not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z0-9]+", target.url.user):
         finding("DOD-02", f"pooler user: have {target.url.user!r}, want postgres.<project-ref>")
 
 
-async def test_no_named_prepared_statement_outlives_its_transaction(db, run_id):
+async def test_no_named_prepared_statement_outlives_its_transaction(db, run_id, evidence):
     left = await named_statements_after(db, f"dod02_{run_id}")
+    evidence.have_want({"named prepared statements left": left}, {"named prepared statements": []})
     verdict("DOD-02", [differ("client statement cache", "named prepared statements", left, [])])

@@ -12,7 +12,7 @@ from fixtures.client import connect
 pytestmark = [pytest.mark.dod("DOD-03"), pytest.mark.local_only]
 
 
-def test_canonical_ddl_applied_in_one_transaction_with_every_statement_logged(target):
+def test_canonical_ddl_applied_in_one_transaction_with_every_statement_logged(target, evidence):
     applied = target.applied
     assert applied is not None, f"DOD-03 apply: have not applied ({target.apply_error})"
     statements = split(applied.path.read_text())
@@ -25,6 +25,8 @@ def test_canonical_ddl_applied_in_one_transaction_with_every_statement_logged(ta
         f"DOD-03 apply: statements not ok: {[(o.statement.number, o.message) for o in bad]}"
     )
     logged = [ln for ln in applied.log_path.read_text().splitlines() if not ln.startswith("#")]
+    evidence.facts("apply log", {"file": applied.log_path.name, "statements": len(logged)})
+    evidence.key(f"{len(statements)} statements, one transaction, committed")
     assert len(logged) == len(statements), (
         f"DOD-03 {applied.log_path.name}: lines have {len(logged)}, want {len(statements)}"
     )

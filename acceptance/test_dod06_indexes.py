@@ -14,8 +14,12 @@ SHAPE = ("table", "columns", "method", "unique", "partial")
 
 
 @pytest.mark.parametrize("name", NAMED)
-def test_named_index_exists_on_its_table_columns_and_method(catalog, name):
+def test_named_index_exists_on_its_table_columns_and_method(catalog, evidence, name):
     want, have = NAMED[name], catalog.index(name)
+    evidence.catalog("indexes", have, want)
+    evidence.tally(
+        "named indexes as specified", bool(have) and all(have[k] == want[k] for k in SHAPE), 1
+    )
     if have is None:
         on = f"{want['table']}({', '.join(want['columns'])})"
         verdict("DOD-06", [f"index {name}: have missing, want {want['method']} on {on}"])
@@ -27,10 +31,12 @@ def test_named_index_exists_on_its_table_columns_and_method(catalog, name):
 
 
 @pytest.mark.parametrize("name", IMPLICIT)
-def test_implicit_unique_or_primary_key_index_exists(catalog, name):
+def test_implicit_unique_or_primary_key_index_exists(catalog, evidence, name):
     """Matched by definition: the name of an implicit index is generated, not chosen."""
     want = IMPLICIT[name]
     same = [i for i in catalog.indexes if all(i[k] == want[k] for k in SHAPE)]
+    evidence.catalog("indexes", same, want)
+    evidence.tally("implicit unique/PK indexes", bool(same), 1)
     on = f"{want['table']}({', '.join(want['columns'])})"
     verdict(
         "DOD-06",

@@ -15,85 +15,57 @@ FKS = {f"{f['table']}.{f['columns'][0]}->{f['ref_table']}": f for f in load().fo
 
 
 @pytest.mark.parametrize("fk", FKS)
-def test_foreign_key_is_declared_on_delete_cascade(catalog, fk):
+def test_foreign_key_is_declared_on_delete_cascade(catalog, evidence, fk):
     want = FKS[fk]
-    have = [
-        c
-        for c in catalog.constraints
-        if c["type"] == "f" and c["table"] == want["table"] and c["columns"] == want["columns"]
-    ]
-    if not have:
-        finding(
-            "DOD-07",
-            f"foreign key {fk}: have none, want -> "
-            f"{want['ref_table']}({', '.join(want['ref_columns'])}) ON DELETE CASCADE",
-        )
-    con = have[0]
-    verdict(
-        "DOD-07",
-        [
-            differ(
-                f"foreign key {fk}",
-                "target",
-                (con["ref_table"], con["ref_columns"]),
-                (want["ref_table"], want["ref_columns"]),
-            ),
-            differ(
-                f"foreign key {fk}", "ON DELETE", ON_DELETE[con["on_delete"]], want["on_delete"]
-            ),
-            differ(f"foreign key {fk}", "validated", con["validated"], True),
-        ],
-    )
+    on_cols = [c for c in catalog.constraints if c["type"] == "f"
+               and c["table"] == want["table"] and c["columns"] == want["columns"]]  # fmt: skip
+    have = {"target": (on_cols[0]["ref_table"], on_cols[0]["ref_columns"]),
+            "on_delete": ON_DELETE[on_cols[0]["on_delete"]],
+            "validated": on_cols[0]["validated"]} if on_cols else None  # fmt: skip
+    expect = {"target": (want["ref_table"], want["ref_columns"]),
+              "on_delete": want["on_delete"], "validated": True}  # fmt: skip
+    evidence.catalog("constraints", have, expect)
+    evidence.tally("foreign keys declared ON DELETE CASCADE", have == expect, 1)
+    if have is None:
+        finding("DOD-07", f"foreign key {fk}: have none, want -> {want['ref_table']}"
+                f"({', '.join(want['ref_columns'])}) ON DELETE CASCADE")  # fmt: skip
+    verdict("DOD-07", [differ(f"foreign key {fk}", k, have[k], expect[k]) for k in expect])
+
+
+def _kept(row) -> str:
+    return "kept" if row else "deleted"
 
 
 @pytest.mark.parametrize("fk", FKS)
-async def test_deleting_a_parent_removes_its_children_and_spares_other_rows(rows, tx, fk):
+async def test_deleting_a_parent_removes_its_children_and_spares_other_rows(rows, tx, evidence, fk):
     f = FKS[fk]
-    col, ref = f["columns"][0], f["ref_columns"][0]
-    parent, other_parent = await rows.insert(f["ref_table"]), await rows.insert(f["ref_table"])
-    child = await rows.insert(f["table"], **{col: parent[ref]})
-    other_child = await rows.insert(f["table"], **{col: other_parent[ref]})
+    col, ref, child_t, parent_t = f["columns"][0], f["ref_columns"][0], f["table"], f["ref_table"]
+    parent, other_parent = await rows.insert(parent_t), await rows.insert(parent_t)
+    child = await rows.insert(child_t, **{col: parent[ref]})
+    other_child = await rows.insert(child_t, **{col: other_parent[ref]})
     try:
         async with tx.transaction():
-            await tx.execute(
-                f"DELETE FROM {quote(f['ref_table'])} WHERE {quote(ref)} = $1", parent[ref]
+            await rows.execute(
+                f"DELETE FROM {quote(parent_t)} WHERE {quote(ref)} = $1", parent[ref]
             )
     except asyncpg.PostgresError as exc:
-        finding(
-            "DOD-07",
-            f"{fk}: deleting a parent have error {exc.sqlstate} ({exc}), "
-            "want its children deleted with it (ON DELETE CASCADE)",
-        )
-    table = f["table"]
-    verdict(
-        "DOD-07",
-        [
-            differ(
-                f"{fk} child of the deleted parent",
-                "row",
-                "kept" if await rows.get(table, child[rows.pk(table)]) else "deleted",
-                "deleted",
-            ),
-            differ(
-                f"{fk} child of another parent",
-                "row",
-                "kept" if await rows.get(table, other_child[rows.pk(table)]) else "deleted",
-                "kept",
-            ),
-            differ(
-                f"{fk} other parent",
-                "row",
-                "kept"
-                if await rows.get(f["ref_table"], other_parent[rows.pk(f["ref_table"])])
-                else "deleted",
-                "kept",
-            ),
-        ],
-    )
+        evidence.tally("cascades shown by a DELETE", 0, 1)
+        finding("DOD-07", f"{fk}: deleting a parent have error {exc.sqlstate} ({exc}), "
+                "want its children deleted with it (ON DELETE CASCADE)")  # fmt: skip
+    have = {
+        "child of the deleted parent": _kept(await rows.get(child_t, child[rows.pk(child_t)])),
+        "child of another parent": _kept(await rows.get(child_t, other_child[rows.pk(child_t)])),
+        "other parent": _kept(await rows.get(parent_t, other_parent[rows.pk(parent_t)])),
+    }
+    want = {"child of the deleted parent": "deleted", "child of another parent": "kept",
+            "other parent": "kept"}  # fmt: skip
+    evidence.have_want(have, want)
+    evidence.tally("cascades shown by a DELETE", have == want, 1)
+    verdict("DOD-07", [differ(f"{fk} {k}", "row", have[k], want[k]) for k in want])
 
 
 @pytest.mark.parametrize("fk", FKS)
-async def test_inserting_an_orphan_fails_with_23503(rows, tx, fk):
+async def test_inserting_an_orphan_fails_with_23503(rows, tx, evidence, fk):
     f = FKS[fk]
     col = f["columns"][0]
     missing = await rows.absent_key(f["ref_table"], f["ref_columns"][0])
@@ -101,6 +73,9 @@ async def test_inserting_an_orphan_fails_with_23503(rows, tx, fk):
         async with tx.transaction():
             await rows.insert(f["table"], **{col: missing})
     except asyncpg.PostgresError as exc:
+        evidence.have_want({"sqlstate": exc.sqlstate, "message": str(exc)}, {"sqlstate": "23503"})
+        evidence.tally("orphans rejected (23503)", exc.sqlstate == "23503", 1)
         verdict("DOD-07", [differ(f"{fk} orphan insert", "SQLSTATE", exc.sqlstate, "23503")])
         return
+    evidence.tally("orphans rejected (23503)", 0, 1)
     finding("DOD-07", f"{fk}: orphan insert ({col}={missing!r}) have accepted, want 23503")

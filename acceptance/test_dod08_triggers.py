@@ -15,55 +15,60 @@ EXPECTED = load()
 
 
 @pytest.mark.parametrize("name", EXPECTED.functions)
-def test_trigger_function_exists(catalog, name):
+def test_trigger_function_exists(catalog, evidence, name):
     want = EXPECTED.functions[name]
-    have = next((f for f in catalog.functions if f["name"] == name), None)
+    found = next((f for f in catalog.functions if f["name"] == name), None)
+    have = {k: found[k] for k in want} if found else None
+    evidence.catalog("functions", have, want)
+    evidence.tally("trigger function as specified", have == want, 1)
     if have is None:
-        finding(
-            "DOD-08",
-            f"function {name}(): have missing, want {want['language']} returning {want['returns']}",
-        )
+        finding("DOD-08", f"function {name}(): have missing, want {want['language']} "
+                f"returning {want['returns']}")  # fmt: skip
     verdict("DOD-08", [differ(f"function {name}()", k, have[k], want[k]) for k in want])
 
 
 @pytest.mark.parametrize("name", EXPECTED.triggers)
-def test_trigger_is_before_update_for_each_row_enabled_and_calls_the_function(catalog, name):
+def test_trigger_is_before_update_for_each_row_enabled_and_calls_the_function(
+    catalog, evidence, name
+):
     want = EXPECTED.triggers[name]
-    have = next((t for t in catalog.triggers if t["name"] == name), None)
+    found = next((t for t in catalog.triggers if t["name"] == name), None)
+    have = {
+        "table": found["table"],
+        "timing": trigger_timing(found["type"]),
+        "events": trigger_events(found["type"]),
+        "level": trigger_level(found["type"]),
+        "function": found["function"],
+        "enabled": ENABLED[found["enabled"]],
+    } if found else None  # fmt: skip
+    evidence.catalog("triggers", have, want)
+    evidence.tally("triggers BEFORE UPDATE FOR EACH ROW, enabled", have == want, 1)
     if have is None:
         finding("DOD-08", f"trigger {name}: have missing, want BEFORE UPDATE ON {want['table']}")
-    facts = {
-        "table": have["table"],
-        "timing": trigger_timing(have["type"]),
-        "events": trigger_events(have["type"]),
-        "level": trigger_level(have["type"]),
-        "function": have["function"],
-        "enabled": ENABLED[have["enabled"]],
-    }
-    verdict("DOD-08", [differ(f"trigger {name}", k, facts[k], want[k]) for k in want])
+    verdict("DOD-08", [differ(f"trigger {name}", k, have[k], want[k]) for k in want])
 
 
 @pytest.mark.parametrize("table", sorted({t["table"] for t in EXPECTED.triggers.values()}))
-async def test_update_moves_updated_at_and_leaves_created_at(rows, tx, table):
+async def test_update_moves_updated_at_and_leaves_created_at(rows, tx, evidence, table):
     row = await rows.insert(table, created_at=OLD, updated_at=OLD)
     key, pk, col = row[rows.pk(table)], quote(rows.pk(table)), rows.mutable_column(table)
     verdict("DOD-08", [differ(f"{table}.updated_at after INSERT", "value", row["updated_at"], OLD)])
     try:
         async with tx.transaction():
-            await tx.execute(
-                f"UPDATE {quote(table)} SET {quote(col)} = $1 WHERE {pk} = $2", rows.tag(), key
-            )
+            sql = f"UPDATE {quote(table)} SET {quote(col)} = $1 WHERE {pk} = $2"
+            await rows.execute(sql, rows.tag(), key)
     except asyncpg.PostgresError as exc:
+        evidence.tally("UPDATEs that moved updated_at only", 0, 1)
         finding("DOD-08", f"{table}: UPDATE have error {exc.sqlstate} ({exc}), want success")
-    after = await tx.fetchrow(
+    after = await rows.fetchrow(
         f"SELECT updated_at, created_at, now()::timestamp AS now FROM {quote(table)} "
         f"WHERE {pk} = $1",
         key,
     )
+    have = {"updated_at": after["updated_at"], "created_at": after["created_at"]}
+    want = {"updated_at": after["now"], "created_at": OLD}
+    evidence.have_want(have, want)
+    evidence.tally("UPDATEs that moved updated_at only", have == want, 1)
     verdict(
-        "DOD-08",
-        [
-            differ(f"{table}.updated_at after UPDATE", "value", after["updated_at"], after["now"]),
-            differ(f"{table}.created_at after UPDATE", "value", after["created_at"], OLD),
-        ],
+        "DOD-08", [differ(f"{table}.{k} after UPDATE", "value", have[k], want[k]) for k in want]
     )

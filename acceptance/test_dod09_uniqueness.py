@@ -13,17 +13,21 @@ UNIQUES = {f"{u['table']}.{'+'.join(u['columns'])}": u for u in load().unique_co
 
 
 @pytest.mark.parametrize("key", UNIQUES)
-def test_unique_constraint_is_declared_on_exactly_its_columns(catalog, key):
+def test_unique_constraint_is_declared_on_exactly_its_columns(catalog, evidence, key):
     want = UNIQUES[key]
     on_table = [c for c in catalog.constraints if c["table"] == want["table"] and c["type"] == "u"]
-    if any(c["columns"] == want["columns"] for c in on_table):
-        return
-    have = [f"{c['name']}({', '.join(c['columns'])})" for c in on_table] or "none"
-    finding("DOD-09", f"unique {key}: have {have}, want UNIQUE ({', '.join(want['columns'])})")
+    have = [f"{c['name']}({', '.join(c['columns'])})" for c in on_table]
+    evidence.catalog("constraints", {"unique constraints on the table": have},
+                     {"unique on": want["columns"]})  # fmt: skip
+    ok = any(c["columns"] == want["columns"] for c in on_table)
+    evidence.tally("unique constraints declared", ok, 1)
+    if not ok:
+        finding("DOD-09", f"unique {key}: have {have or 'none'}, "
+                f"want UNIQUE ({', '.join(want['columns'])})")  # fmt: skip
 
 
 @pytest.mark.parametrize("key", UNIQUES)
-async def test_duplicate_insert_fails_with_23505(rows, tx, key):
+async def test_duplicate_insert_fails_with_23505(rows, tx, evidence, key):
     """The duplicate differs in every other column, including its parent row (another tenant)."""
     want = UNIQUES[key]
     first = await rows.insert(want["table"])
@@ -32,6 +36,9 @@ async def test_duplicate_insert_fails_with_23505(rows, tx, key):
         async with tx.transaction():
             await rows.insert(want["table"], **dup)
     except asyncpg.PostgresError as exc:
+        evidence.have_want({"sqlstate": exc.sqlstate, "message": str(exc)}, {"sqlstate": "23505"})
+        evidence.tally("duplicates rejected (23505)", exc.sqlstate == "23505", 1)
         verdict("DOD-09", [differ(f"duplicate {key}", "SQLSTATE", exc.sqlstate, "23505")])
         return
+    evidence.tally("duplicates rejected (23505)", 0, 1)
     finding("DOD-09", f"duplicate {key} {dup} (other columns differ): have accepted, want 23505")

@@ -9,19 +9,18 @@ from fixtures.client import pool as make_pool
 pytestmark = pytest.mark.dod("DOD-11")
 
 
-async def test_p95_of_simple_queries_is_under_budget(db, target, harness_config, record_property):
+async def test_p95_of_simple_queries_is_under_budget(db, target, harness_config, evidence):
     samples = await latency.single(db, harness_config.latency_samples)
     s = latency.summarize(samples)
-    target.facts["latency single"] = s
-    record_property("latency_single", s.line())
     budget = target.profile.latency_budget_ms
+    evidence.sql(latency.query_for(db))
+    evidence.latency("single", samples, s.as_dict(), budget)
+    evidence.key(f"p95 {s.p95:.2f} ms < {budget:g} ms ({s.n} queries)")
     assert s.n >= harness_config.latency_samples
     assert s.p95 < budget, f"DOD-11 single connection: p95 have {s.p95:.2f} ms, want < {budget} ms"
 
 
-async def test_pool_of_10_connections_works_under_concurrent_use(
-    target, harness_config, record_property
-):
+async def test_pool_of_10_connections_works_under_concurrent_use(target, harness_config, evidence):
     size = target.profile.pool_size
     pool = await make_pool(
         target.dsn, size, timeout=harness_config.connect_timeout, read_only=target.profile.read_only
@@ -31,8 +30,9 @@ async def test_pool_of_10_connections_works_under_concurrent_use(
     finally:
         await pool.close()
     s = latency.summarize(samples)
-    target.facts["latency pool"] = s
-    record_property("latency_pool", f"{size} connections: {s.line()}")
     budget = target.profile.latency_budget_ms
+    evidence.facts("pool", {"size": size, "connections used concurrently": used})
+    evidence.latency("pool", samples, s.as_dict(), budget)
+    evidence.key(f"pool of {size}: {used} used at once, p95 {s.p95:.2f} ms")
     assert used == size, f"DOD-11 pool: connections used have {used}, want {size}"
     assert s.p95 < budget, f"DOD-11 pool of {size}: p95 have {s.p95:.2f} ms, want < {budget} ms"

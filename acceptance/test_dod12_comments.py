@@ -14,7 +14,9 @@ COMMENTS = {
 
 
 @pytest.mark.parametrize("key", COMMENTS)
-def test_comment_of_the_ddl_is_present(catalog, key):
+def test_comment_of_the_ddl_is_present(catalog, evidence, key):
     kind, obj, want = COMMENTS[key]
     have = catalog.comment(kind, obj)
+    evidence.catalog("comments", have, want)
+    evidence.tally("comments present", have == want, 1)
     verdict("DOD-12", [differ(f"comment on {kind} {obj}", "text", have, want)])
