@@ -5,6 +5,7 @@ import pytest
 
 from fixtures import latency
 from fixtures.client import pool as make_pool
+from fixtures.verdict import finding
 
 pytestmark = pytest.mark.dod("DOD-11")
 
@@ -27,6 +28,9 @@ async def test_pool_of_10_connections_works_under_concurrent_use(target, harness
     )
     try:
         samples, used = await latency.pooled(pool, harness_config.latency_samples)
+    except latency.PoolFailure as exc:
+        evidence.key(f"pool of {size}: {exc}")
+        finding("DOD-11", f"pool of {size}: {exc}, want {size} connections in use at once")
     finally:
         await pool.close()
     s = latency.summarize(samples)

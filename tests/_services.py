@@ -49,3 +49,57 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def delaying_proxy(host: str, port: int, target: tuple[str, int], delay_s: float) -> Iterator[None]:
+    """A TCP proxy that delivers every server answer `delay_s` late (a far-away region)."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    state: dict = {}
+
+    async def pipe(reader, writer, delay: float) -> None:
+        queue: asyncio.Queue = asyncio.Queue()
+
+        async def deliver() -> None:
+            while (item := await queue.get()) is not None:
+                due, chunk = item
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                writer.write(chunk)
+                await writer.drain()
+            writer.close()
+
+        task = loop.create_task(deliver())
+        try:
+            while chunk := await reader.read(65536):
+                await queue.put((loop.time() + delay, chunk))
+        except OSError:
+            pass
+        await queue.put(None)
+        with contextlib.suppress(OSError):
+            await task
+
+    async def handle(client_r, client_w) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection(*target)
+        except OSError:
+            client_w.close()
+            return
+        await asyncio.gather(pipe(client_r, server_w, 0.0), pipe(server_r, client_w, delay_s))
+
+    async def main() -> None:
+        state["server"] = await asyncio.start_server(handle, host, port)
+        ready.set()
+        await state["server"].serve_forever()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
+    thread.start()
+    ready.wait(5)
+    try:
+        yield
+    finally:
+        loop.call_soon_threadsafe(state["server"].close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)

@@ -140,3 +140,20 @@ def run_acceptance(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]
         )
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The mutation table: mutant, expected item, items that failed, caught or not."""
+    from .test_mutants import RESULTS
+
+    if not RESULTS:
+        return
+    lines = [f"{'mutant':<46} {'item':<7} {'items that failed':<34} caught"]
+    lines += [f"{r['mutant']:<46} {r['item']:<7} {', '.join(r['failed']) or '-':<34} "
+              f"{'yes' if r['caught'] else 'NO'}" for r in RESULTS]  # fmt: skip
+    caught = sum(r["caught"] for r in RESULTS)
+    lines.append(f"{caught}/{len(RESULTS)} mutants caught")
+    terminalreporter.write_sep("=", "mutation table")
+    for line in lines:
+        terminalreporter.write_line(line)
+    (ROOT / "reports" / "mutation-table.txt").write_text("\n".join(lines) + "\n")
