@@ -1,18 +1,16 @@
-"""Every DoD item's checks fail on a defect they guard, with a message naming the object and
-showing have vs want. Each case runs the real acceptance suite in a subprocess."""
+"""Failing cases that are not schema defects (tests/test_mutants.py has those): no connection,
+an old server, a DDL that fails or does not parse, latency over budget; and no false alarm on
+the canonical schema. Each case runs the real acceptance suite in a subprocess."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 
 from .conftest import SCHEMA
 
 EXPECTED = SCHEMA.parent / "expected.yaml"
-MUTANTS = yaml.safe_load((Path(__file__).parent / "mutants.yaml").read_text())
 MODULES = {
     f"DOD-{p.name[8:10]}": p.name
     for p in (SCHEMA.parent.parent / "acceptance").glob("test_dod*.py")
@@ -28,23 +26,6 @@ def failed_items(result: pytest.RunResult) -> set[str]:
 def test_every_checked_item_has_a_module():
     want = [f"DOD-{n:02d}" for n in range(1, 13)]
     assert sorted(MODULES) == want
-
-
-@pytest.mark.parametrize("name", MUTANTS)
-def test_mutant_fails_its_item(run_acceptance, tmp_path, name):
-    m = MUTANTS[name]
-    ddl = SCHEMA.read_text()
-    assert ddl.count(m["find"]) == 1, f"{name}: `find` must occur exactly once in schema.sql"
-    mutant = tmp_path / f"{name}.sql"
-    mutant.write_text(ddl.replace(m["find"], m["replace"]))
-    result = run_acceptance(
-        "-m", "local", "--schema-file", str(mutant), modules=(MODULES[m["item"]],)
-    )
-    out = result.stdout.str()
-    assert result.ret == 1, out[-3000:]
-    assert failed_items(result) == {m["item"]}
-    for word in m["names"]:
-        assert word in out, f"{name}: failure message lacks {word!r}"
 
 
 @pytest.mark.parametrize("supabase_like", ["no", "yes"])

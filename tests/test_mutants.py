@@ -110,3 +110,26 @@ def test_the_suite_covers_every_structural_item_at_least_twice():
     counts = Counter(m["item"] for m in MUTANTS.values())
     assert len(MUTANTS) >= 40
     assert {f"DOD-{n:02d}" for n in range(4, 13)} <= {i for i, c in counts.items() if c >= 2}
+
+
+@pytest.mark.parametrize("supabase_like", [False, True], ids=["plain", "supabase-like"])
+def test_canonical_schema_raises_no_alarm_through_the_pooler(
+    supabase_like, server, pooler, run_acceptance, pytester
+):
+    database = f"canon_{int(supabase_like)}_{os.getpid()}"
+    ddl = SCHEMA.read_text()
+    if supabase_like:
+        ddl = (
+            (SCHEMA.parent / "supabase_like.sql").read_text().replace("CREATE ROLE", "CREATE ROLE")
+            + "\n"
+            + ddl
+        )
+    asyncio.run(_fresh(server, database, ddl, pytester.path))
+    try:
+        result = run_acceptance("-m", "supabase", "--database-url", pooler.dsn(server, database))
+    finally:
+        asyncio.run(_drop(server, database))
+    outcomes = result.parseoutcomes()
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert outcomes.get("failed", 0) == outcomes.get("errors", 0) == 0
+    assert outcomes["passed"] >= 100
