@@ -90,9 +90,15 @@ def delaying_proxy(host: str, port: int, target: tuple[str, int], delay_s: float
         await asyncio.gather(pipe(client_r, server_w, 0.0), pipe(server_r, client_w, delay_s))
 
     async def main() -> None:
-        state["server"] = await asyncio.start_server(handle, host, port)
+        state["stop"] = asyncio.Event()
+        server = await asyncio.start_server(handle, host, port)
         ready.set()
-        await state["server"].serve_forever()
+        await state["stop"].wait()
+        server.close()
+        pending = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
     thread.start()
@@ -100,6 +106,5 @@ def delaying_proxy(host: str, port: int, target: tuple[str, int], delay_s: float
     try:
         yield
     finally:
-        loop.call_soon_threadsafe(state["server"].close)
-        loop.call_soon_threadsafe(loop.stop)
+        loop.call_soon_threadsafe(state["stop"].set)
         thread.join(5)

@@ -43,7 +43,8 @@ def test_no_output_of_a_run_holds_the_password(staging, run_acceptance, pytester
     for path in (pytester.path / "reports").rglob("*"):
         if path.is_file():
             outputs[path.name] = path.read_text(errors="replace")
-    assert {"acceptance-supabase.html", "junit-supabase.xml"} <= set(outputs)
+    assert {"latest-staging.html", "latest-staging.xml", "latest-staging.json",
+            "latest-staging.md"} <= set(outputs)  # fmt: skip
     assert [name for name, text in outputs.items() if secret in text] == []
     assert any(":***@" in text for text in outputs.values())
 
