@@ -7,7 +7,7 @@ import time
 import pytest
 
 STAMPS: dict[str, float] = {}
-FIXTURES = {"_local_server": "provision", "target": "apply"}
+FIXTURES = {"_local_server": "provision", "_local_pooler": "pooler", "target": "apply"}
 
 
 def pytest_sessionstart(session):
@@ -22,7 +22,7 @@ def pytest_fixture_setup(fixturedef, request):
     finally:
         phase = FIXTURES.get(fixturedef.argname)
         if phase:
-            # target's setup includes provisioning (it requests _local_server): keep it apart
+            # target's setup includes the server and the pooler (it requests them): kept apart
             STAMPS[phase] = time.time() - t0
 
 

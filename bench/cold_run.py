@@ -1,12 +1,13 @@
 """Wall time of a cold `pytest -m local` and its breakdown, per backend, side by side.
 
-    python bench/cold_run.py [--runs 3] [--backends native,embedded]
+    python bench/cold_run.py [--runs 5] [--backends native,embedded]
 
 Each run is a fresh process that provisions a new server, applies the schema, runs every check
-and writes the report. Phases: startup (interpreter, imports, collection), provision, apply
-(create database + DDL), checks (the test loop minus provision and apply), report (after the
-loop: HTML + JUnit, server teardown), exit (interpreter shutdown). Medians over the runs;
-compare within one run of this script only.
+and writes the report. Phases: startup (interpreter, imports, collection), provision (initdb +
+start), pooler (PgBouncer + TLS certificate, when installed), apply (create database + DDL),
+checks (the test loop minus the three before), report (after the loop: HTML, JUnit, JSON,
+Markdown, teardown), exit (interpreter shutdown). Medians over the runs; compare within one
+run of this script only.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PHASES = ("startup", "provision", "apply", "checks", "report", "exit", "wall")
+PHASES = ("startup", "provision", "pooler", "apply", "checks", "report", "exit", "wall")
 
 
 def one_run(backend: str, extra: list[str]) -> dict[str, float]:
@@ -42,12 +43,14 @@ def one_run(backend: str, extra: list[str]) -> dict[str, float]:
             sys.exit(f"{backend}: pytest exited {proc.returncode}:\n{proc.stdout[-2000:]}")
         s = json.loads(out.read_text())
     loop = s["loop_end"] - s["loop_start"]
-    provision, apply = s.get("provision", 0.0), s.get("apply", 0.0) - s.get("provision", 0.0)
+    provision, pooler = s.get("provision", 0.0), s.get("pooler", 0.0)
+    apply = s.get("apply", 0.0) - provision - pooler
     return {
         "startup": s["session_start"] - t0 + (s["loop_start"] - s["session_start"]),
         "provision": provision,
+        "pooler": pooler,
         "apply": apply,
-        "checks": loop - provision - apply,
+        "checks": loop - provision - pooler - apply,
         "report": s["end"] - s["loop_end"],
         "exit": t0 + wall - s["end"],
         "wall": wall,
@@ -56,7 +59,7 @@ def one_run(backend: str, extra: list[str]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backends", default="native,embedded")
     parser.add_argument("extra", nargs="*", help="more pytest arguments")
     args = parser.parse_args()
