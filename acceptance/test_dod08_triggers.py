@@ -5,10 +5,10 @@ updated_at to the statement time and leaves created_at alone, on both tables."""
 import asyncpg
 import pytest
 
-from fixtures.catalog import ENABLED, trigger_events, trigger_level, trigger_timing
+from fixtures.catalog import trigger_facts
 from fixtures.expected import load
 from fixtures.rows import OLD, quote
-from fixtures.verdict import differ, finding, verdict
+from fixtures.verdict import declared, differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-08")
 EXPECTED = load()
@@ -19,12 +19,9 @@ def test_trigger_function_exists(catalog, evidence, name):
     want = EXPECTED.functions[name]
     found = next((f for f in catalog.functions if f["name"] == name), None)
     have = {k: found[k] for k in want} if found else None
-    evidence.catalog("functions", have, want)
-    evidence.tally("trigger function as specified", have == want, 1)
-    if have is None:
-        finding("DOD-08", f"function {name}(): have missing, want {want['language']} "
-                f"returning {want['returns']}")  # fmt: skip
-    verdict("DOD-08", [differ(f"function {name}()", k, have[k], want[k]) for k in want])
+    declared(evidence, "DOD-08", "functions", f"function {name}()", have, want,
+             tally="trigger function as specified",
+             missing=f"{want['language']} returning {want['returns']}")  # fmt: skip
 
 
 @pytest.mark.parametrize("name", EXPECTED.triggers)
@@ -33,19 +30,10 @@ def test_trigger_is_before_update_for_each_row_enabled_and_calls_the_function(
 ):
     want = EXPECTED.triggers[name]
     found = next((t for t in catalog.triggers if t["name"] == name), None)
-    have = {
-        "table": found["table"],
-        "timing": trigger_timing(found["type"]),
-        "events": trigger_events(found["type"]),
-        "level": trigger_level(found["type"]),
-        "function": found["function"],
-        "enabled": ENABLED[found["enabled"]],
-    } if found else None  # fmt: skip
-    evidence.catalog("triggers", have, want)
-    evidence.tally("triggers BEFORE UPDATE FOR EACH ROW, enabled", have == want, 1)
-    if have is None:
-        finding("DOD-08", f"trigger {name}: have missing, want BEFORE UPDATE ON {want['table']}")
-    verdict("DOD-08", [differ(f"trigger {name}", k, have[k], want[k]) for k in want])
+    have = trigger_facts(found) if found else None
+    declared(evidence, "DOD-08", "triggers", f"trigger {name}", have, want,
+             tally="triggers BEFORE UPDATE FOR EACH ROW, enabled",
+             missing=f"BEFORE UPDATE ON {want['table']}")  # fmt: skip
 
 
 @pytest.mark.parametrize("table", sorted({t["table"] for t in EXPECTED.triggers.values()}))

@@ -2,11 +2,10 @@
 tenant_user_identifiers.identifier (alone, not per tenant) are declared unique AND a duplicate
 insert fails with 23505."""
 
-import asyncpg
 import pytest
 
 from fixtures.expected import load
-from fixtures.verdict import differ, finding, verdict
+from fixtures.verdict import finding, rejected
 
 pytestmark = pytest.mark.dod("DOD-09")
 UNIQUES = {f"{u['table']}.{'+'.join(u['columns'])}": u for u in load().unique_constraints}
@@ -32,13 +31,6 @@ async def test_duplicate_insert_fails_with_23505(rows, tx, evidence, key):
     want = UNIQUES[key]
     first = await rows.insert(want["table"])
     dup = {c: first[c] for c in want["columns"]}
-    try:
-        async with tx.transaction():
-            await rows.insert(want["table"], **dup)
-    except asyncpg.PostgresError as exc:
-        evidence.have_want({"sqlstate": exc.sqlstate, "message": str(exc)}, {"sqlstate": "23505"})
-        evidence.tally("duplicates rejected (23505)", exc.sqlstate == "23505", 1)
-        verdict("DOD-09", [differ(f"duplicate {key}", "SQLSTATE", exc.sqlstate, "23505")])
-        return
-    evidence.tally("duplicates rejected (23505)", 0, 1)
-    finding("DOD-09", f"duplicate {key} {dup} (other columns differ): have accepted, want 23505")
+    label = f"duplicate {key} {dup} (other columns differ)"
+    await rejected(evidence, "DOD-09", label, tx, lambda: rows.insert(want["table"], **dup),
+                   "23505", tally="duplicates rejected (23505)")  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,26 +118,29 @@ async def staging(server: Server) -> AsyncIterator[Staging]:
         yield stage
 
 
+def pytest_args(*args: str) -> list[str]:
+    """Arguments that run the real acceptance suite from anywhere, as a user would."""
+    return ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "-p", "no:cacheprovider",
+            *args]  # fmt: skip
+
+
+def start_acceptance(*args: str, env: dict | None = None) -> subprocess.Popen:
+    """The acceptance suite in a child process whose output is read line by line."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", *pytest_args(*args)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def run_acceptance(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]:
     """Run the real acceptance suite (or some of its modules) in a subprocess."""
 
     def run(*args: str, modules: tuple[str, ...] = ()) -> pytest.RunResult:
         paths = [str(ROOT / "acceptance" / m) for m in modules] or [str(ROOT / "acceptance")]
+        reports = str(pytester.path / "reports")
         return pytester.runpytest_subprocess(
-            "-c",
-            str(ROOT / "pytest.ini"),
-            "--rootdir",
-            str(ROOT),
-            "-p",
-            "no:cacheprovider",
-            "--report-dir",
-            str(pytester.path / "reports"),
-            "--pg-image",
-            IMAGE,
-            *args,
-            *paths,
-            timeout=300,
+            *pytest_args("--report-dir", reports, "--pg-image", IMAGE, *args, *paths), timeout=300
         )
 
     return run

@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 import time
 from urllib.parse import quote
 
 import pytest
 
 from ._services import closed_port, listener
-from .conftest import ROOT
+from .conftest import ROOT, start_acceptance
 
 TIMEOUT = 3  # --connect-timeout for these runs
 BUDGET = TIMEOUT + 12  # plus interpreter start-up and collection on a loaded machine
@@ -138,13 +137,9 @@ def test_direct_port_under_the_staging_profile_fails_dod02(staging, run_acceptan
 
 
 def test_the_pooler_going_down_in_the_middle_of_a_run(staging, tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
-         "-p", "no:cacheprovider", "-v", "-m", "supabase", "--database-url", staging.url,
-         "--connect-timeout", str(TIMEOUT), "--report-dir", str(tmp_path),
-         str(ROOT / "acceptance")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc = start_acceptance("-v", "-m", "supabase", "--database-url", staging.url,
+                            "--connect-timeout", str(TIMEOUT), "--report-dir", str(tmp_path),
+                            str(ROOT / "acceptance"))  # fmt: skip
     out = []
     for line in proc.stdout:
         out.append(line)

@@ -11,7 +11,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from fixtures.client import connect
 from fixtures.errors import HarnessError
 from fixtures.provision import BACKENDS, Request, choose, container, provision
 
-from .conftest import IMAGE, ROOT
+from .conftest import IMAGE, ROOT, start_acceptance
 
 REQUIRE_ALL = os.environ.get("HARNESS_REQUIRE_ALL_BACKENDS") == "1"
 
@@ -111,31 +110,9 @@ def test_forced_backend_that_cannot_run_is_a_usage_error(run_acceptance, monkeyp
 
 def _start_held_run(tmp_path: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-c",
-            str(ROOT / "pytest.ini"),
-            "--rootdir",
-            str(ROOT),
-            "-p",
-            "no:cacheprovider",
-            "-s",
-            "-m",
-            "local",
-            "--pg-backend",
-            "native",
-            "--report-dir",
-            str(tmp_path / "reports"),
-            str(ROOT / "tests/examples/hold_server.py"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    proc = start_acceptance("-s", "-m", "local", "--pg-backend", "native", "--report-dir",
+                            str(tmp_path / "reports"), str(ROOT / "tests/examples/hold_server.py"),
+                            env=env)  # fmt: skip
     deadline = time.monotonic() + 60
     out = ""
     while time.monotonic() < deadline:

@@ -8,8 +8,6 @@ import asyncio
 import multiprocessing
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import asyncpg
 from fixtures.client import connect
 from fixtures.provision import Request, provision
 
-from .conftest import ROOT, make_staging
+from .conftest import ROOT, make_staging, start_acceptance
 
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE|COMMENT|GRANT"
                    r"|REVOKE|COPY|SELECT\s+setval|SELECT\s+nextval)\b", re.I)  # fmt: skip
@@ -51,12 +49,8 @@ def test_no_output_of_a_run_holds_the_password(staging, run_acceptance, pytester
 
 def test_sigkill_in_the_middle_of_the_behavioural_checks_leaves_no_trace(staging, tmp_path):
     before = staging.dump()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
-         "-p", "no:cacheprovider", "-v", "-m", "supabase", "--database-url", staging.url,
-         "--report-dir", str(tmp_path), str(ROOT / "acceptance")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    proc = start_acceptance("-v", "-m", "supabase", "--database-url", staging.url,
+                            "--report-dir", str(tmp_path), str(ROOT / "acceptance"))  # fmt: skip
     seen = []
     for line in proc.stdout:
         seen.append(line)
