@@ -118,7 +118,7 @@ async def staging(server: Server) -> AsyncIterator[Staging]:
         yield stage
 
 
-def pytest_args(*args: str) -> list[str]:
+def suite_args(*args: str) -> list[str]:
     """Arguments that run the real acceptance suite from anywhere, as a user would."""
     return ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "-p", "no:cacheprovider",
             *args]  # fmt: skip
@@ -127,7 +127,7 @@ def pytest_args(*args: str) -> list[str]:
 def start_acceptance(*args: str, env: dict | None = None) -> subprocess.Popen:
     """The acceptance suite in a child process whose output is read line by line."""
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", *pytest_args(*args)],
+        [sys.executable, "-m", "pytest", *suite_args(*args)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
 
@@ -140,7 +140,7 @@ def run_acceptance(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]
         paths = [str(ROOT / "acceptance" / m) for m in modules] or [str(ROOT / "acceptance")]
         reports = str(pytester.path / "reports")
         return pytester.runpytest_subprocess(
-            *pytest_args("--report-dir", reports, "--pg-image", IMAGE, *args, *paths), timeout=300
+            *suite_args("--report-dir", reports, "--pg-image", IMAGE, *args, *paths), timeout=300
         )
 
     return run

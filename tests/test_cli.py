@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -41,8 +42,31 @@ def test_apply_schema_applies_in_one_transaction_and_logs(staging):
 
 def test_database_url_is_read_from_a_dot_env_file(staging, tmp_path):
     (tmp_path / ".env").write_text(f"DATABASE_URL={staging.url}\n")
-    env = {k: v for k, v in __import__("os").environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["PYTHONPATH"] = str(ROOT)
     done = cli("test-connection", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert f"/{staging.database}?" in done.stdout
+
+
+def test_make_targets_wrap_the_harness(staging):
+    env = {**os.environ, "DATABASE_URL": staging.url}
+    done = subprocess.run(
+        ["make", "-s", "supabase-test-connection", f"PYTHON={sys.executable}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "TLS:     TLSv1." in done.stdout
+    refused = subprocess.run(
+        ["make", "-s", "supabase-apply-schema", "ENV=production", f"PYTHON={sys.executable}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "refusing to apply the schema to the production profile" in refused.stderr
+    validate = subprocess.run(
+        ["make", "-s", "supabase-validate", f"PYTHON={sys.executable}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert validate.returncode == 0, validate.stdout[-2000:]
+    assert " passed" in validate.stdout
+    assert staging.server.password not in done.stdout + refused.stderr + validate.stdout
