@@ -106,20 +106,24 @@ def test_production_profile_writes_nothing(run_acceptance):
 
 
 def _worker(args: tuple[str, str, int, bool]) -> tuple[int, int]:
-    """Run `op` n times through the pooler; return (wrong answers, errors)."""
+    """Run `op` n times through the pooler; return (wrong answers, errors). Bounded: a broken
+    protocol state can stall a connection, which then counts as errors."""
     dsn, op, n, safe = args
 
     async def main() -> tuple[int, int]:
-        conn = await (connect(dsn) if safe else asyncpg.connect(dsn))
+        options = {"command_timeout": 5}
+        conn = await (connect(dsn, **options) if safe else asyncpg.connect(dsn, **options))
         wrong = errors = 0
         for i in range(n):
             want = i * 2 if op == "*" else i + 1
             try:
                 have = await conn.fetchval(f"SELECT $1::int {op} {2 if op == '*' else 1}", i)
                 wrong += have != want
-            except asyncpg.PostgresError:
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
                 errors += 1
-        await conn.close()
+                if conn.is_closed():
+                    return wrong, errors + (n - i - 1)
+        await conn.close(timeout=5)
         return wrong, errors
 
     return asyncio.run(main())
