@@ -8,9 +8,10 @@ ROOT=${DOCKER_WORK:-/var/tmp/harness-docker}
 SOCK=$ROOT/docker.sock
 mkdir -p "$ROOT"
 
-if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq docker.io debootstrap >/dev/null
-fi
+command -v dockerd >/dev/null && command -v debootstrap >/dev/null || {
+  echo "ERROR: dockerd or debootstrap missing: run bash tools/system-packages.sh --docker" >&2
+  exit 1
+}
 
 if ! DOCKER_HOST=unix://$SOCK docker version >/dev/null 2>&1; then
   dockerd --iptables=false --ip6tables=false --storage-driver=overlay2 \
