@@ -3,7 +3,7 @@
 ENV ?= staging
 PYTHON ?= python
 
-.PHONY: supabase-test-connection supabase-apply-schema supabase-validate
+.PHONY: supabase-test-connection supabase-apply-schema supabase-validate supabase-harden
 
 ## Server version, TLS protocol and cipher, latency of one round trip (read-only).
 supabase-test-connection:
@@ -13,6 +13,12 @@ supabase-test-connection:
 ## unless ALLOW_PRODUCTION=1.
 supabase-apply-schema:
 	$(PYTHON) -m fixtures.cli apply-schema --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)
+
+## Apply schema/hardening.sql (RLS, privileges revoked from the Data API roles, fixed
+## search_path) in one transaction; log under reports/. Refuses production unless
+## ALLOW_PRODUCTION=1.
+supabase-harden:
+	$(PYTHON) -m fixtures.cli harden --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)
 
 ## The structural checks only (no check that writes), with the evidence report.
 supabase-validate:

@@ -1,18 +1,19 @@
-"""DOD-04 Six tables: public holds exactly the six tables; no out-of-scope table exists."""
+"""DOD-04 Six tables: public holds exactly the six tables, each defined as the DDL defines it
+(persistence, kind, partitioning, inheritance, row level security forced); no out-of-scope
+table exists."""
 
 import pytest
 
-from fixtures.expected import load
+from fixtures.structure import check
 from fixtures.verdict import verdict
 
 pytestmark = pytest.mark.dod("DOD-04")
-EXPECTED = load()
 
 
-@pytest.mark.parametrize("table", EXPECTED.tables)
 def test_canonical_table_exists_in_public(catalog, evidence, table):
     schemas = catalog.schemas_of(table)
-    evidence.catalog("tables", {"schemas holding it": schemas}, {"schema": "public"})
+    evidence.facts("have (catalog snapshot)", {"schemas holding it": schemas})
+    evidence.facts("want (expected.yaml)", {"schema": "public"})
     evidence.tally("tables in public", "public" in schemas, 1)
     if "public" in schemas:
         return
@@ -20,16 +21,23 @@ def test_canonical_table_exists_in_public(catalog, evidence, table):
     verdict("DOD-04", [f"table {table}: have {where}, want in public"])
 
 
-def test_public_holds_no_extra_table(catalog, expected, evidence):
-    have = catalog.public_tables()
-    evidence.catalog("tables", have, sorted(expected.tables))
-    extra = sorted(set(have) - set(expected.tables))
-    verdict("DOD-04", [f"public: extra tables have {extra}, want none" if extra else None])
+def test_table_is_defined_as_in_the_ddl(structure, evidence, table):
+    check(structure, evidence, "DOD-04", table, "tables defined as in the DDL")
+
+
+def test_public_holds_no_extra_table(structure, expected, evidence):
+    extra = [d for d in structure.differences if d.item == "DOD-04" and d.kind == "tables"
+             and d.property == "exists" and d.have != "missing"]  # fmt: skip
+    views = [d.line for d in structure.differences if d.kind == "relations"]
+    evidence.facts("have (catalog snapshot)", sorted(structure.live["tables"]))
+    evidence.facts("want (expected.yaml)", sorted(expected.tables))
+    if views:
+        evidence.facts("divergences", views)
+    verdict("DOD-04", [d.line for d in extra])
 
 
 def test_no_out_of_scope_table_exists(catalog, expected, evidence):
     there = sorted(set(catalog.public_tables()) & set(expected.forbidden_tables))
-    evidence.catalog(
-        "tables", {"out-of-scope present": there}, {"none of": expected.forbidden_tables}
-    )
+    evidence.facts("have (catalog snapshot)", {"out-of-scope present": there})
+    evidence.facts("want (expected.yaml)", {"none of": expected.forbidden_tables})
     verdict("DOD-04", [f"public: out-of-scope tables have {there}, want none" if there else None])

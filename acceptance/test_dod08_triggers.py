@@ -2,61 +2,52 @@
 update_tenants_updated_at are BEFORE UPDATE FOR EACH ROW, enabled, and call it; an UPDATE moves
 updated_at to the statement time and leaves created_at alone, on both tables."""
 
-import asyncpg
 import pytest
 
-from fixtures.catalog import trigger_facts
-from fixtures.expected import load
-from fixtures.rows import OLD, quote
-from fixtures.verdict import declared, differ, finding, verdict
+from fixtures.evidence import Evidence
+from fixtures.expected import Expected, load
+from fixtures.probes import Probe, managed_column, outcome, typed
+from fixtures.structure import SCHEMA_LEVEL, check
+from fixtures.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-08")
 EXPECTED = load()
 
 
-@pytest.mark.parametrize("name", EXPECTED.functions)
-def test_trigger_function_exists(catalog, evidence, name):
-    want = EXPECTED.functions[name]
-    found = next((f for f in catalog.functions if f["name"] == name), None)
-    have = {k: found[k] for k in want} if found else None
-    declared(evidence, "DOD-08", "functions", f"function {name}()", have, want,
-             tally="trigger function as specified",
-             missing=f"{want['language']} returning {want['returns']}")  # fmt: skip
+def test_triggers_are_as_in_the_ddl_and_no_other(structure, evidence, table):
+    """Timing, events, UPDATE OF columns, WHEN, level, enabled, function and arguments."""
+    check(structure, evidence, "DOD-08", table, "triggers as in the DDL")
 
 
-@pytest.mark.parametrize("name", EXPECTED.triggers)
-def test_trigger_is_before_update_for_each_row_enabled_and_calls_the_function(
-    catalog, evidence, name
-):
-    want = EXPECTED.triggers[name]
-    found = next((t for t in catalog.triggers if t["name"] == name), None)
-    have = trigger_facts(found) if found else None
-    declared(evidence, "DOD-08", "triggers", f"trigger {name}", have, want,
-             tally="triggers BEFORE UPDATE FOR EACH ROW, enabled",
-             missing=f"BEFORE UPDATE ON {want['table']}")  # fmt: skip
+def test_trigger_function_is_as_in_the_ddl(structure, evidence):
+    """Language, arguments, result, volatility, security, SET options and body."""
+    check(structure, evidence, "DOD-08", SCHEMA_LEVEL, "functions as in the DDL")
 
 
 @pytest.mark.parametrize("table", sorted({t["table"] for t in EXPECTED.triggers.values()}))
-async def test_update_moves_updated_at_and_leaves_created_at(rows, tx, evidence, table):
-    row = await rows.insert(table, created_at=OLD, updated_at=OLD)
-    key, pk, col = row[rows.pk(table)], quote(rows.pk(table)), rows.mutable_column(table)
-    verdict("DOD-08", [differ(f"{table}.updated_at after INSERT", "value", row["updated_at"], OLD)])
-    try:
-        async with tx.transaction():
-            sql = f"UPDATE {quote(table)} SET {quote(col)} = $1 WHERE {pk} = $2"
-            await rows.execute(sql, rows.tag(), key)
-    except asyncpg.PostgresError as exc:
-        evidence.tally("UPDATEs that moved updated_at only", 0, 1)
-        finding("DOD-08", f"{table}: UPDATE have error {exc.sqlstate} ({exc}), want success")
-    after = await rows.fetchrow(
-        f"SELECT updated_at, created_at, now()::timestamp AS now FROM {quote(table)} "
-        f"WHERE {pk} = $1",
-        key,
-    )
-    have = {"updated_at": after["updated_at"], "created_at": after["created_at"]}
-    want = {"updated_at": after["now"], "created_at": OLD}
+async def test_update_of_each_column_and_a_no_op_update_move_updated_at_only(
+    probe: Probe, expected: Expected, evidence: Evidence, table: str
+) -> None:
+    """One row per column, each UPDATEd on that column alone (so `BEFORE UPDATE OF <one
+    column>` is caught), plus a no-op UPDATE: the trigger's column moves to now(), the
+    updated columns hold what was sent, every other column keeps its value."""
+    tally = "UPDATEs that moved updated_at only"
+    r = outcome(probe, evidence, "DOD-08", table, tally)
+    managed, now = managed_column(expected, table), r["now"]
+    have: dict[str, object] = {}
+    want: dict[str, object] = {}
+    for case, c in r["cases"].items():
+        what = f"{table}.{{}} after UPDATE {'OF ' + case if c['set'] is not None else case}"
+        if "sqlstate" in c["update"]:
+            have[what.format("row")] = f"error {c['update']['sqlstate']} {c['update']['message']}"
+            want[what.format("row")] = "updated"
+            continue
+        before, after, sent = c["before"], c["after"] or {}, c["set"] or {}
+        have[f"{table}.{managed} after INSERT ({case})"] = before[managed]
+        want[f"{table}.{managed} after INSERT ({case})"] = r["old"][managed]
+        for col, value in after.items():
+            have[what.format(col)] = value
+            want[what.format(col)] = now if col == managed else sent.get(col, before[col])
     evidence.have_want(have, want)
-    evidence.tally("UPDATEs that moved updated_at only", have == want, 1)
-    verdict(
-        "DOD-08", [differ(f"{table}.{k} after UPDATE", "value", have[k], want[k]) for k in want]
-    )
+    evidence.tally(tally, have == want, 1)
+    verdict("DOD-08", [differ(k, "value", typed(have[k]), typed(want[k])) for k in want])

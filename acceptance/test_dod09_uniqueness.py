@@ -4,33 +4,57 @@ insert fails with 23505."""
 
 import pytest
 
+from fixtures.evidence import Evidence
 from fixtures.expected import load
-from fixtures.verdict import finding, rejected
+from fixtures.probes import Probe, outcome, unique_label
+from fixtures.structure import check
+from fixtures.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-09")
-UNIQUES = {f"{u['table']}.{'+'.join(u['columns'])}": u for u in load().unique_constraints}
 
 
-@pytest.mark.parametrize("key", UNIQUES)
-def test_unique_constraint_is_declared_on_exactly_its_columns(catalog, evidence, key):
-    want = UNIQUES[key]
-    on_table = [c for c in catalog.constraints if c["table"] == want["table"] and c["type"] == "u"]
-    have = [f"{c['name']}({', '.join(c['columns'])})" for c in on_table]
-    evidence.catalog("constraints", {"unique constraints on the table": have},
-                     {"unique on": want["columns"]})  # fmt: skip
-    ok = any(c["columns"] == want["columns"] for c in on_table)
-    evidence.tally("unique constraints declared", ok, 1)
-    if not ok:
-        finding("DOD-09", f"unique {key}: have {have or 'none'}, "
-                f"want UNIQUE ({', '.join(want['columns'])})")  # fmt: skip
+def test_unique_constraints_are_declared_and_nothing_else_constrains(structure, evidence, table):
+    """Each UNIQUE on exactly its columns, not deferrable; no extra UNIQUE, EXCLUDE or unique
+    index (they change what the application can store)."""
+    check(structure, evidence, "DOD-09", table, "unique constraints as in the DDL")
 
 
-@pytest.mark.parametrize("key", UNIQUES)
-async def test_duplicate_insert_fails_with_23505(rows, tx, evidence, key):
+UNIQUE_CASES = [unique_label(u) for u in load().unique_constraints]
+
+
+@pytest.mark.parametrize("case", UNIQUE_CASES)
+async def test_duplicate_insert_fails_with_23505(
+    probe: Probe, evidence: Evidence, case: str
+) -> None:
     """The duplicate differs in every other column, including its parent row (another tenant)."""
-    want = UNIQUES[key]
-    first = await rows.insert(want["table"])
-    dup = {c: first[c] for c in want["columns"]}
-    label = f"duplicate {key} {dup} (other columns differ)"
-    await rejected(evidence, "DOD-09", label, tx, lambda: rows.insert(want["table"], **dup),
-                   "23505", tally="duplicates rejected (23505)")  # fmt: skip
+    tally = "duplicates rejected (23505)"
+    r = outcome(probe, evidence, "DOD-09", case, tally)
+    dup, label = r["duplicate"], f"duplicate {case} {r['values']} (other columns differ)"
+    evidence.have_want(dup, {"sqlstate": "23505"})
+    evidence.tally(tally, dup.get("sqlstate") == "23505", 1)
+    if "sqlstate" not in dup:
+        finding("DOD-09", f"{label}: have accepted, want 23505")
+    verdict("DOD-09", [differ(label, "SQLSTATE", dup["sqlstate"], "23505")])
+
+
+@pytest.mark.parametrize("case", UNIQUE_CASES)
+async def test_on_conflict_do_nothing_skips_a_duplicate(
+    probe: Probe, evidence: Evidence, case: str
+) -> None:
+    """What the application writes (`INSERT ... ON CONFLICT (cols) DO NOTHING`) works: a
+    DEFERRABLE unique cannot be its arbiter (55000), a missing one matches nothing (42P10)."""
+    tally = "ON CONFLICT DO NOTHING skipped the duplicate"
+    r = outcome(probe, evidence, "DOD-09", case, tally)
+    cols = case.split(".", 1)[1].replace("+", ", ")
+    label = f"{case}: INSERT ... ON CONFLICT ({cols}) DO NOTHING of {r['values']}"
+    tried = r["on conflict"]
+    error = tried.get("sqlstate") and f"{tried['sqlstate']} {tried['message']}"
+    have = {
+        "error": error,
+        "rows inserted": tried.get("ok"),
+        "rows with the values": r["rows after"],
+    }
+    want = {"error": None, "rows inserted": 0, "rows with the values": r["rows before"]}
+    evidence.have_want(have, want)
+    evidence.tally(tally, have == want, 1)
+    verdict("DOD-09", [differ(label, k, have[k], want[k]) for k in want])

@@ -1,42 +1,60 @@
 """DOD-11 Latency: p95 of simple queries under the profile's budget (plan §3.5: 100 queries,
 min/avg/p50/p95/p99/max), and a pool of 10 connections works under concurrent use."""
 
+import asyncpg
 import pytest
 
 from fixtures import latency
 from fixtures.client import pool as make_pool
+from fixtures.config import HarnessConfig
+from fixtures.evidence import Evidence
+from fixtures.target import Target
 from fixtures.verdict import finding
 
 pytestmark = pytest.mark.dod("DOD-11")
 
 
-async def test_p95_of_simple_queries_is_under_budget(db, target, harness_config, evidence):
-    samples = await latency.single(db, harness_config.latency_samples)
-    s = latency.summarize(samples)
+async def test_p95_of_simple_queries_is_under_budget(
+    db: asyncpg.Connection, target: Target, harness_config: HarnessConfig, evidence: Evidence
+) -> None:
+    want = harness_config.latency_samples
+    got = await latency.single(db, want)
+    s = latency.summarize(got.ms)
     budget = target.profile.latency_budget_ms
     evidence.sql(latency.query_for(db))
-    evidence.latency("single", samples, s.as_dict(), budget)
-    evidence.key(f"p95 {s.p95:.2f} ms < {budget:g} ms ({s.n} queries)")
-    assert s.n >= harness_config.latency_samples
+    evidence.latency("single", got.ms, s.as_dict(), budget)
+    answers = {"queries": len(got.ms), "answered": got.answered}
+    evidence.facts("answers", {**answers, "expected answer": latency.answer_for(db)})
+    evidence.key(f"p95 {s.p95:.2f} ms < {budget:g} ms ({got.answered} queries answered)")
+    assert got.answered >= want, (
+        f"DOD-11 single connection: queries answered {latency.answer_for(db)!r} have "
+        f"{got.answered}, want {want}"
+    )
     assert s.p95 < budget, f"DOD-11 single connection: p95 have {s.p95:.2f} ms, want < {budget} ms"
 
 
-async def test_pool_of_10_connections_works_under_concurrent_use(target, harness_config, evidence):
+async def test_pool_of_10_connections_works_under_concurrent_use(
+    target: Target, harness_config: HarnessConfig, evidence: Evidence
+) -> None:
     size = target.profile.pool_size
     pool = await make_pool(
         target.dsn, size, timeout=harness_config.connect_timeout, read_only=target.profile.read_only
     )
     try:
-        samples, used = await latency.pooled(pool, harness_config.latency_samples)
+        got, used = await latency.pooled(pool, harness_config.latency_samples)
     except latency.PoolFailure as exc:
         evidence.key(f"pool of {size}: {exc}")
         finding("DOD-11", f"pool of {size}: {exc}, want {size} connections in use at once")
     finally:
         await pool.close()
-    s = latency.summarize(samples)
+    s = latency.summarize(got.ms)
     budget = target.profile.latency_budget_ms
-    evidence.facts("pool", {"size": size, "connections used concurrently": used})
-    evidence.latency("pool", samples, s.as_dict(), budget)
+    used_facts = {"size": size, "connections used concurrently": used}
+    evidence.facts("pool", {**used_facts, "queries answered": got.answered})
+    evidence.latency("pool", got.ms, s.as_dict(), budget)
     evidence.key(f"pool of {size}: {used} used at once, p95 {s.p95:.2f} ms")
     assert used == size, f"DOD-11 pool: connections used have {used}, want {size}"
+    assert got.answered == len(got.ms), (
+        f"DOD-11 pool of {size}: queries answered have {got.answered}, want {len(got.ms)}"
+    )
     assert s.p95 < budget, f"DOD-11 pool of {size}: p95 have {s.p95:.2f} ms, want < {budget} ms"

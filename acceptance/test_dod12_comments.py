@@ -1,22 +1,12 @@
-"""DOD-12 Comments: the table, column, constraint and function comments of the DDL."""
+"""DOD-12 Comments: the table, column, constraint and function comments of the DDL, with
+their exact text; an extra comment is listed as a divergence."""
 
 import pytest
 
-from fixtures.expected import load
-from fixtures.verdict import differ, verdict
+from fixtures.structure import check
 
 pytestmark = pytest.mark.dod("DOD-12")
-COMMENTS = {
-    f"{kind}:{obj}": (kind, obj, text)
-    for kind, objs in load().comments.items()
-    for obj, text in objs.items()
-}
 
 
-@pytest.mark.parametrize("key", COMMENTS)
-def test_comment_of_the_ddl_is_present(catalog, evidence, key):
-    kind, obj, want = COMMENTS[key]
-    have = catalog.comment(kind, obj)
-    evidence.catalog("comments", have, want)
-    evidence.tally("comments present", have == want, 1)
-    verdict("DOD-12", [differ(f"comment on {kind} {obj}", "text", have, want)])
+def test_comments_of_the_ddl_are_present(structure, evidence, table_or_schema):
+    check(structure, evidence, "DOD-12", table_or_schema, "comments present")

@@ -1,43 +1,58 @@
 """DOD-14 Sample data (dev/staging only): the DDL's commented sample block loads, and loads
-idempotently (a second load changes nothing); never on production. Inside a transaction that
-is rolled back, so a shared staging database keeps what it had."""
+idempotently (a second load changes nothing); never on production. Run server-side inside a
+transaction that is rolled back, so a shared staging database keeps what it had."""
 
-import re
-
-import asyncpg
 import pytest
 
-from fixtures.apply import split
+from fixtures.config import HarnessConfig
+from fixtures.evidence import Evidence
+from fixtures.probes import Probe, outcome, sample_block, sample_implies
 from fixtures.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-14")
-COUNT_SQL = (
-    "SELECT (SELECT count(*) FROM tenants), (SELECT count(*) FROM tenant_user_identifiers), "
-    "(SELECT count(*) FROM users)"
-)
 
 
-def sample_block(ddl: str) -> str:
-    """The /* ... */ block under the DDL's "DATOS DE EJEMPLO" header."""
-    match = re.search(r"DATOS DE EJEMPLO.*?/\*(.*?)\*/", ddl, re.S)
-    assert match, "DOD-14 schema.sql: sample block have none, want the commented block"
-    return match.group(1)
-
-
-async def test_sample_block_loads_idempotently(rows, harness_config, evidence):
-    statements = split(sample_block(harness_config.schema_file.read_text()))
-    counts = []
-    for load in ("first", "second"):
-        for st in statements:
-            try:
-                await rows.execute(st.text)
-            except asyncpg.PostgresError as exc:
-                finding("DOD-14", f"sample block statement {st.number} ({st.head}) on the {load} "
-                        f"load: have error {exc.sqlstate} ({exc}), want success")  # fmt: skip
-        counts.append(tuple(await rows.fetchrow(COUNT_SQL)))
-    demo = await rows.fetchrow("SELECT count(*) AS n FROM tenants WHERE tenant_id = 'hotel-demo'")
-    have = {"after first load": counts[0], "after second load": counts[1], "hotel-demo": demo["n"]}
-    want = {"after first load": counts[0], "after second load": counts[0], "hotel-demo": 1}
+async def test_sample_block_loads_idempotently(
+    probe: Probe, harness_config: HarnessConfig, evidence: Evidence
+) -> None:
+    """The state after the second load is read on its own and compared with the state read
+    after the first; the first load must add what the block's statements insert."""
+    block = sample_block(harness_config.schema_file.read_text())
+    if block is None:
+        finding("DOD-14", "schema.sql: sample block have none, want the commented block")
+    r = outcome(probe, evidence, "DOD-14", "sample block", "sample loads idempotent")
+    implied = sample_implies(block)
+    before, first, second = r["before"], r["first"]["state"], r["second"]["state"]
+    added = {t: first[t]["rows"] - before[t]["rows"] for t in first}
+    inserted: dict[str, int] = {}
+    for (table, _), n in zip(implied, r["first"]["rows per statement"], strict=True):
+        inserted[table] = inserted.get(table, 0) + n
+    have = {
+        "rows added by the first load": {t: n for t, n in added.items() if n},
+        "rows the second load inserted": r["second"]["rows per statement"],
+        "state after the second load": second,
+    }
+    want = {
+        "rows added by the first load": {t: n for t, n in inserted.items() if n},
+        "rows the second load inserted": [0] * len(implied),
+        "state after the second load": first,
+    }
+    counts = r["first"]["rows per statement"]
+    if any(counts):  # the samples were not there yet: each statement adds what it says
+        names = [f"statement {i + 1} ({t})" for i, (t, _) in enumerate(implied)]
+        have["rows each statement inserted"] = dict(zip(names, counts, strict=True))
+        want["rows each statement inserted"] = {  # INSERT ... SELECT: at least one row
+            name: n if n is not None else max(got, 1)
+            for name, (_, n), got in zip(names, implied, counts, strict=True)
+        }
     evidence.have_want(have, want)
-    evidence.key(f"{len(statements)} statements, second load changed nothing")
+    shown = ", ".join(f"+{n} {t}" for t, n in have["rows added by the first load"].items())
+    first_load = f"first load {shown or 'added nothing (already there)'}"
+    ok = have == want
+    evidence.key(
+        f"{len(implied)} statements; {first_load}; second load changed nothing"
+        if ok
+        else f"{len(implied)} statements; a second load changed the data"
+    )
+    evidence.tally("sample loads idempotent", ok, 1)
     verdict("DOD-14", [differ(f"sample data {k}", "rows", have[k], want[k]) for k in want])

@@ -62,4 +62,24 @@ CREATE TRIGGER update_objects_updated_at BEFORE UPDATE ON storage.objects
     FOR EACH ROW EXECUTE FUNCTION storage.update_updated_at_column();
 
 GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
+
+-- Privilege defaults for what is created next in public (our schema). A project created
+-- before 30 Oct 2026 grants the Data API roles everything on new tables, sequences and
+-- functions ('old', the default); a newer one grants only service_role ('new'). Select with
+-- `SET supabase_like.defaults = 'new'` before applying this file (--supabase-like new).
+DO $$
+DECLARE
+    api text := CASE coalesce(nullif(current_setting('supabase_like.defaults', true), ''), 'old')
+        WHEN 'old' THEN 'anon, authenticated, service_role'
+        WHEN 'new' THEN 'service_role'
+    END;
+BEGIN
+    IF api IS NULL THEN
+        RAISE EXCEPTION 'supabase_like.defaults must be old or new, not %',
+            current_setting('supabase_like.defaults', true);
+    END IF;
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO %s', api);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO %s', api);
+    EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO %s', api);
+END
+$$;

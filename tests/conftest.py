@@ -94,7 +94,9 @@ class Staging:
 
 
 @contextlib.asynccontextmanager
-async def make_staging(server: Server) -> AsyncIterator[Staging]:
+async def make_staging(
+    server: Server, settings: dict[str, object] | None = None
+) -> AsyncIterator[Staging]:
     name = f"staging_{os.getpid()}"
     admin = await connect(server.dsn())
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -105,7 +107,7 @@ async def make_staging(server: Server) -> AsyncIterator[Staging]:
     await conn.close()
     host = f"127.0.{os.getpid() % 200 + 20}.{os.getpid() % 250 + 2}"
     try:
-        with pgbouncer(server, host=host, port=6543) as pooler:
+        with pgbouncer(server, host=host, port=6543, settings=settings) as pooler:
             yield Staging(server, pooler, name)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -147,16 +149,25 @@ def run_acceptance(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The mutation table: mutant, expected item, items that failed, caught or not."""
-    from .test_mutants import RESULTS
+    """The mutation table (mutant, expected item, items that failed, caught or not) and the
+    equal-meaning table (variant, items that failed, divergence listed, passed or not)."""
+    from .test_mutants import EQUAL_RESULTS, RESULTS
 
-    if not RESULTS:
+    lines: list[str] = []
+    if RESULTS:
+        lines += [f"{'mutant':<46} {'item':<7} {'items that failed':<34} caught"]
+        lines += [f"{r['mutant']:<46} {r['item']:<7} {', '.join(r['failed']) or '-':<34} "
+                  f"{'yes' if r['caught'] else 'NO'}" for r in RESULTS]  # fmt: skip
+        lines.append(f"{sum(r['caught'] for r in RESULTS)}/{len(RESULTS)} mutants caught")
+    if EQUAL_RESULTS:
+        lines += ["", f"{'equal-meaning variant':<46} {'items that failed':<34} listed passed"]
+        lines += [f"{r['variant']:<46} {', '.join(r['failed']) or '-':<34} "
+                  f"{'yes' if r['listed'] else 'NO':<6} {'yes' if r['passed'] else 'NO'}"
+                  for r in EQUAL_RESULTS]  # fmt: skip
+        passed = sum(r["passed"] for r in EQUAL_RESULTS)
+        lines.append(f"{passed}/{len(EQUAL_RESULTS)} equal-meaning variants passed")
+    if not lines:
         return
-    lines = [f"{'mutant':<46} {'item':<7} {'items that failed':<34} caught"]
-    lines += [f"{r['mutant']:<46} {r['item']:<7} {', '.join(r['failed']) or '-':<34} "
-              f"{'yes' if r['caught'] else 'NO'}" for r in RESULTS]  # fmt: skip
-    caught = sum(r["caught"] for r in RESULTS)
-    lines.append(f"{caught}/{len(RESULTS)} mutants caught")
     terminalreporter.write_sep("=", "mutation table")
     for line in lines:
         terminalreporter.write_line(line)

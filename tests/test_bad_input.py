@@ -3,13 +3,17 @@ connect timeout, with the password masked in every output."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from fixtures.signoff import EXIT
 
 from ._services import closed_port, listener
 from .conftest import ROOT, start_acceptance
@@ -26,13 +30,19 @@ def _url(host: str, port: int, db: str = "postgres", query: str = "sslmode=requi
 
 
 def run_bad(run_acceptance, url: str, *extra: str) -> tuple[pytest.RunResult, str, float]:
+    """Run loud (-vv --showlocals --tb=long): no output and no file holds the password, and a
+    run stopped before any test writes no report (pytester runs in its own directory)."""
     t0 = time.monotonic()
-    result = run_acceptance("-m", "supabase", "--database-url", url,
-                            "--connect-timeout", str(TIMEOUT), *extra)  # fmt: skip
+    result = run_acceptance("-m", "supabase", "--database-url", url, "--connect-timeout",
+                            str(TIMEOUT), "-vv", "--showlocals", "--tb=long", *extra)  # fmt: skip
     elapsed = time.monotonic() - t0
     out = result.stdout.str() + result.stderr.str()
-    assert PASSWORD not in out
-    assert quote(PASSWORD) not in out
+    files = [p for p in Path.cwd().rglob("*") if p.is_file()]
+    for text in [out, *(p.read_text(errors="replace") for p in files)]:
+        assert PASSWORD not in text
+        assert quote(PASSWORD) not in text
+    if result.ret == pytest.ExitCode.USAGE_ERROR:
+        assert not [p for p in files if p.name.startswith(("acceptance-", "latest-"))]
     return result, out, elapsed
 
 
@@ -111,7 +121,7 @@ def test_verify_full_with_the_right_ca_passes_the_preflight(staging, run_accepta
     )
     modules = ("test_dod01_connectivity.py", "test_dod02_transport.py")
     result = run_acceptance("-m", "supabase", "--database-url", url, modules=modules)
-    assert result.ret == 0, result.stdout.str()[-2000:]
+    assert result.ret == EXIT["PARTIAL"], result.stdout.str()[-2000:]  # two items only
 
 
 def test_a_non_postgres_service_on_the_port(run_acceptance):
@@ -150,7 +160,13 @@ def test_the_pooler_going_down_in_the_middle_of_a_run(staging, tmp_path):
     rest, _ = proc.communicate(timeout=60)
     elapsed = time.monotonic() - t0
     text = "".join(out) + rest
-    assert proc.returncode not in (0, None), text[-2000:]
+    assert proc.returncode == EXIT["INTERRUPTED"], text[-2000:]
+    summary = json.loads((tmp_path / "latest-staging.json").read_text())
+    assert summary["status"] == "INTERRUPTED"
+    assert re.match(
+        r"lost the connection to the database during test_", summary["interrupted"]
+    )
+    assert not [r for r in summary["signoff"] if r["verdict"] == "fail"], summary["signoff"]
     lost = re.findall(r"lost the connection to the database during \S+ \(.*\): the pooler", text)
     assert lost, text[-3000:]
     assert "Interrupted: lost the connection" in text

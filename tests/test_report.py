@@ -53,7 +53,7 @@ def local_run(tmp_path_factory):
 def test_every_run_writes_html_junit_json_markdown_with_latest_links(local_run):
     stamped = sorted(p.name for p in local_run.glob("acceptance-local-*"))
     assert [n.rsplit(".", 1)[1] for n in stamped] == ["html", "json", "md", "xml"]
-    assert re.fullmatch(r"acceptance-local-\d{8}T\d{6}Z\.html", stamped[0])
+    assert re.fullmatch(r"acceptance-local-\d{8}T\d{6}\.\d{6}Z\.html", stamped[0])
     for suffix in ("html", "json", "md", "xml"):
         latest = local_run / f"latest-local.{suffix}"
         assert latest.is_symlink()

@@ -1,0 +1,236 @@
+"""A remote run, rehearsed: `pytest -m supabase` through a slow link, in round trips and seconds.
+
+    python bench/remote.py [--delays 0,25,75] [--ci]
+
+Starts the local rehearsal (a throwaway Postgres, PgBouncer in transaction mode with TLS, the
+schema applied), puts bench/turns.py's delaying proxy in front (the delay is added each way)
+and runs `pytest -m supabase` through it once per delay. Prints per delay: wall time (pytest
+start to report written), client round trips on the critical path counted by the proxy, their
+breakdown (connect, snapshot, behaviour, DOD-11, report, other), connections, and the latency
+fidelity check: the harness's DOD-11 p50 for `SELECT 1` against pgbench's average for the same
+query on the same path. A `direct` row runs both without the proxy.
+
+--ci runs once at 25 ms and exits non-zero when the round-trip budget of issue 10 is exceeded
+(a count, not a time): at most 150 in all, of which at least 100 are DOD-11 samples, and at
+most 15 for the behaviour checks with connection set-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from turns import Ledger, counting_proxy  # noqa: E402
+
+from fixtures.apply import apply_file  # noqa: E402
+from fixtures.client import connect  # noqa: E402
+from fixtures.provision import Request, provision  # noqa: E402
+from fixtures.provision.pooler import pgbouncer  # noqa: E402
+
+PHASES = ("connect", "snapshot", "behaviour", "DOD-11", "other", "report")
+BUDGET = {"total": 150, "behaviour": 15, "DOD-11 at least": 100}
+DATABASE = "remote_bench"
+# The pooler's port on a loopback address of our own, so DOD-02's port check sees 6543.
+PROXY = (f"127.3.{os.getpid() % 250 + 1}.1", 6543)
+POOLER_HOST = f"127.3.{os.getpid() % 250 + 1}.2"
+GREEN = ("SUCCESS", "PARTIAL")  # through a pooler DOD-03 is not run (remote runs do not apply)
+
+
+async def _prepare(server) -> None:
+    admin = await connect(server.dsn())
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await admin.close()
+    conn = await connect(server.dsn(DATABASE))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            await apply_file(conn, ROOT / "schema" / "schema.sql", Path(tmp) / "apply.log")
+    finally:
+        await conn.close()
+
+
+def run_suite(url: str, tmp: Path) -> tuple[float, list[dict], dict]:
+    """One `pytest -m supabase` run: wall time, its phase spans, its JSON summary."""
+    spans = tmp / "phases.json"
+    env = {
+        **os.environ,
+        "BENCH_PHASES_OUT": str(spans),
+        "PYTHONPATH": f"{ROOT / 'bench'}:{os.environ.get('PYTHONPATH', '')}",
+    }
+    env.pop("DATABASE_URL", None)
+    t0 = time.time()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "supabase",
+            "-q",
+            "-p",
+            "_phases",
+            "-p",
+            "no:cacheprovider",
+            f"--database-url={url}",
+            f"--report-dir={tmp}/reports",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.time() - t0
+    latest = tmp / "reports" / "latest-staging.json"
+    if not latest.exists() or not spans.exists():  # stopped before any check ran
+        sys.exit(f"pytest exited {proc.returncode}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
+    summary = json.loads(latest.read_text())
+    failed = [t["nodeid"] for t in summary["tests"] if t["outcome"] in ("failed", "error")]
+    if failed:
+        print(f"  (the run failed: {failed[:5]})", file=sys.stderr)
+    return wall, json.loads(spans.read_text()), summary
+
+
+def breakdown(ledger: Ledger, spans: list[dict], key: str = "phase") -> dict[str, int]:
+    """Critical-path round trips per phase (or per test, key="what"): each answered turn goes
+    to the innermost span running when it was sent; a phase's share is how much deeper the
+    chain got in it."""
+    per: dict[str, int] = dict.fromkeys(PHASES, 0) if key == "phase" else {}
+    deepest = 0
+    for turn in sorted((t for t in ledger.turns if t.answered), key=lambda t: t.at):
+        inside = [s for s in spans if s["start"] <= turn.at <= s["end"]]
+        span = max(inside, key=lambda s: s["start"]) if inside else {}
+        name = span.get(key) or ("other" if key == "phase" else "(between tests)")
+        if turn.depth > deepest:
+            per[name] = per.get(name, 0) + turn.depth - deepest
+            deepest = turn.depth
+    return per
+
+
+def pgbench(url: str, transactions: int) -> float:
+    """pgbench's average latency (ms) for `SELECT 1`, one client, simple protocol."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write("SELECT 1;\n")
+        script.flush()
+        out = subprocess.run(
+            [
+                "pgbench",
+                "-n",
+                "-M",
+                "simple",
+                "-c",
+                "1",
+                "-t",
+                str(transactions),
+                "-f",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    found = re.search(r"latency average = ([\d.]+) ms", out.stdout)
+    if not found:
+        sys.exit(f"pgbench failed: {out.stderr[-1000:]}")
+    return float(found.group(1))
+
+
+def measure(delay_ms: float | None, server, pooler) -> dict:
+    direct = pooler.dsn(server, DATABASE)
+    with tempfile.TemporaryDirectory() as tmp:
+        if delay_ms is None:
+            wall, spans, summary = run_suite(direct, Path(tmp))
+            avg = pgbench(direct, 100)  # as many queries as DOD-11 times
+            ledger = None
+        else:
+            url = direct.replace(f"{pooler.host}:{pooler.port}", f"{PROXY[0]}:{PROXY[1]}")
+            target, delay = (pooler.host, pooler.port), delay_ms / 1000
+            with counting_proxy(PROXY, target, delay) as ledger:
+                wall, spans, summary = run_suite(url, Path(tmp))
+                counted = Ledger(list(ledger.turns), ledger.answered, ledger.connections)
+            with counting_proxy(PROXY, target, delay):
+                avg = pgbench(url, 100 if delay_ms == 0 else 40)
+            ledger = counted
+    p50 = summary["latency"].get("single", {}).get("p50", float("nan"))
+    row = {
+        "delay_ms": delay_ms,
+        "wall_s": wall,
+        "status": summary["status"],
+        "p50_ms": p50,
+        "pgbench_ms": avg,
+        "ratio": p50 / avg,
+    }
+    if ledger is not None:
+        row |= {
+            "round_trips": ledger.depth,
+            "connections": ledger.connections,
+            "turns": len(ledger.turns),
+            "phases": breakdown(ledger, spans),
+            "per_test": breakdown(ledger, spans, "what"),
+        }
+    return row
+
+
+def show(rows: list[dict]) -> None:
+    head = f"{'delay':>6} {'wall s':>7} {'RTs':>5} " + "".join(f"{p:>10}" for p in PHASES)
+    print(head + f" {'conns':>6} {'turns':>6} {'p50 ms':>8} {'pgbench':>8} {'ratio':>6}")
+    for r in rows:
+        delay = "direct" if r["delay_ms"] is None else f"{r['delay_ms']:g} ms"
+        phases = r.get("phases") or {}
+        print(
+            f"{delay:>6} {r['wall_s']:>7.2f} {r.get('round_trips', '-'):>5} "
+            + "".join(f"{phases.get(p, '-'):>10}" for p in PHASES)
+            + f" {r.get('connections', '-'):>6} {r.get('turns', '-'):>6} {r['p50_ms']:>8.3f}"
+            f" {r['pgbench_ms']:>8.3f} {r['ratio']:>6.2f}"
+        )
+
+
+def over_budget(row: dict) -> list[str]:
+    phases = row["phases"]
+    found = []
+    if row["round_trips"] > BUDGET["total"]:
+        found.append(f"round trips have {row['round_trips']}, want <= {BUDGET['total']}")
+    if phases["behaviour"] > BUDGET["behaviour"]:
+        found.append(f"behaviour round trips have {phases['behaviour']}, want <= 15")
+    if phases["DOD-11"] < BUDGET["DOD-11 at least"]:
+        found.append(f"DOD-11 round trips have {phases['DOD-11']}, want >= 100 (the samples)")
+    if row["status"] not in GREEN:
+        found.append(f"sign-off have {row['status']}, want one of {GREEN}")
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delays", default="direct,0,25,75", help="ms each way, or direct")
+    parser.add_argument("--ci", action="store_true", help="25 ms once; fail over budget")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    args = parser.parse_args()
+    delays = ["25"] if args.ci else args.delays.split(",")
+    with provision(Request()) as server, pgbouncer(server, POOLER_HOST, 6543) as pooler:
+        asyncio.run(_prepare(server))
+        rows = [measure(None if d == "direct" else float(d), server, pooler) for d in delays]
+    show(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    if args.ci:
+        problems = over_budget(rows[0])
+        for p in problems:
+            print(f"ERROR: remote budget at 25 ms: {p}")
+        sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""The Supabase advisories (fixtures/advisories.py) on real Postgres: the canonical schema on a
+project's old privilege defaults is exposed (ERROR, proven by behaviour), on the new ones it is
+not, hardened it has no finding while every DoD item still passes through the pooler, and each
+advisory mutant is caught by its lint name. Strict mode's exit status; make supabase-harden."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fixtures import advisories as adv
+from fixtures.apply import apply_file
+from fixtures.client import connect
+from fixtures.provision.pooler import pgbouncer
+
+from .conftest import ROOT, SCHEMA
+
+LIKE = SCHEMA.parent / "supabase_like.sql"
+HARDENING = SCHEMA.parent / "hardening.sql"
+
+
+async def build(conn, defaults: str | None, *files: Path, extra: str = "") -> None:
+    """supabase_like.sql with the given privilege defaults (None: plain Postgres), then files."""
+    if defaults:
+        await conn.execute(f"SET supabase_like.defaults = '{defaults}'")
+        await apply_file(conn, LIKE)
+    for f in files:
+        await apply_file(conn, f)
+    if extra:
+        await conn.execute(extra)
+
+
+async def advise(conn, *, read_only: bool = False, backend: list[str] | None = None):
+    cat = await adv.read_catalog(conn, backend)
+    roles = adv.api_roles(cat)
+    sql, proof = (await adv.prove(conn, cat, roles, "t01", read_only)) if roles else ("", {})
+    return sql, adv.lint(cat, proof, proved=bool(roles), read_only=read_only)
+
+
+def names(result: adv.Result) -> set[str]:
+    return {f.name for f in result.findings}
+
+
+async def test_canonical_on_the_old_defaults_is_exposed_and_proven(fresh_db):
+    conn = await fresh_db()
+    await build(conn, "old", SCHEMA)
+    sql, result = await advise(conn)
+    exposed = {f.object for f in result.of("rls_disabled_in_public")}
+    assert exposed == {f"public.{t}" for t in ("users", "user_sessions", "password_history",
+                                               "tenants", "tenant_user_identifiers",
+                                               "lock_audit")}  # fmt: skip
+    assert all(f.level == "ERROR" for f in result.of("rls_disabled_in_public"))
+    users = next(f for f in result.of("sensitive_columns_exposed") if f.object == "public.users")
+    assert "hashed_password" in users.detail
+    assert "as anon: SELECT saw 1 harness row; INSERT accepted; UPDATE changed 1 row" in users.proof
+    assert "REVOKE" in users.remediation
+    assert "ENABLE ROW LEVEL SECURITY" in users.remediation
+    sensitive = {f.object: f.detail for f in result.of("sensitive_columns_exposed")}
+    assert "password_hash" in sensitive["public.password_history"]
+    assert "token_jti" in sensitive["public.user_sessions"]
+    dup = {f.object: f.detail for f in result.of("duplicate_index")}
+    assert set(dup) == {"public.idx_users_username", "public.idx_users_email",
+                        "public.idx_user_sessions_token_jti", "public.idx_tenants_tenant_id",
+                        "public.idx_tenant_identifiers_identifier"}  # fmt: skip
+    assert "duplicates users_email_key, the index behind" in dup["public.idx_users_email"]
+    assert "uq_identifier" in dup["public.idx_tenant_identifiers_identifier"]
+    fn = result.of("function_search_path_mutable")
+    assert [f.object for f in fn] == ["public.update_updated_at_column()"]
+    assert fn[0].remediation.endswith("update_updated_at_column() SET search_path = '';")
+    assert "timestamp_without_time_zone" in names(result)
+    assert "unindexed_foreign_keys" not in names(result)  # every FK of the DDL is indexed
+    # the proof left nothing behind and closed its transaction
+    assert not conn.is_in_transaction()
+    assert await conn.fetchval("SELECT count(*) FROM users") == 0
+    assert sql.startswith("BEGIN;")
+    assert sql.endswith("ROLLBACK")
+
+
+async def test_canonical_on_the_new_defaults_has_no_exposure_finding(fresh_db):
+    conn = await fresh_db()
+    await build(conn, "new", SCHEMA)
+    _, result = await advise(conn)
+    assert not names(result) & {"rls_disabled_in_public", "sensitive_columns_exposed"}
+    outcome = result.proof["public.users"]["anon"]["select"]
+    assert outcome["sqlstate"] == "42501", outcome
+
+
+def test_plain_postgres_skips_the_exposure_advisories_with_a_reason(run_acceptance, pytester):
+    """A server of its own: the shared one holds Supabase's roles once any test created them."""
+    result = run_acceptance("-m", "local", "--supabase-like", "no", "--advisories", "strict")
+    summary = json.loads((pytester.path / "reports" / "latest-local.json").read_text())
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    skipped = summary["advisories_run"]["skipped"]
+    assert set(adv.EXPOSURE) <= set(skipped)
+    assert "do not exist: not a Supabase project" in skipped["rls_disabled_in_public"]
+    assert "duplicate_index" in {f["name"] for f in summary["advisories"]}  # the rest still runs
+    outcomes = {t["nodeid"].split("[")[0]: t["outcome"] for t in summary["tests"]}
+    assert outcomes["acceptance/test_advisories.py::test_data_api_roles_by_behaviour"] == "skipped"
+
+
+async def test_hardened_canonical_has_no_finding(fresh_db):
+    conn = await fresh_db()
+    await build(conn, "old", SCHEMA, HARDENING)
+    _, result = await advise(conn)
+    assert result.findings == [], [(f.name, f.object) for f in result.findings]
+    assert {f.name for f in result.accepted} == {"duplicate_index", "timestamp_without_time_zone"}
+    assert result.proof["public.users"]["authenticated"]["insert"]["sqlstate"] == "42501"
+
+
+async def test_read_only_proof_writes_nothing_and_reads_no_value(fresh_db):
+    conn = await fresh_db()
+    await build(conn, "old", SCHEMA)
+    sql, result = await advise(conn, read_only=True)
+    assert sql.startswith("BEGIN READ ONLY;")
+    assert not any(w in sql for w in ("INSERT", "UPDATE ", "DELETE"))
+    outcomes = [a for roles in result.proof.values() for acts in roles.values() for a in acts]
+    assert set(outcomes) == {"select"}
+    found = result.of("rls_disabled_in_public")  # still found, from the catalog
+    assert found
+    assert (
+        "READ ONLY transaction, nothing written, no value read: as anon: SELECT allowed, sees "
+        "no row" in found[0].proof
+    )
+
+
+async def test_a_table_the_harness_cannot_fill_is_reported_not_proven(fresh_db):
+    conn = await fresh_db()
+    await build(conn, "old", SCHEMA, extra="CREATE TABLE public.places (id int PRIMARY KEY,"
+                                           " spot point NOT NULL, api_key text)")  # fmt: skip
+    _, result = await advise(conn)
+    places = {f.name: f for f in result.findings if f.object == "public.places"}
+    assert "not proven: the harness could not insert its own row" in places[
+        "rls_disabled_in_public"].proof  # fmt: skip
+    assert "api_key" in places["sensitive_columns_exposed"].detail
+    assert "SELECT saw 1 harness row" in result.of("rls_disabled_in_public")[0].proof
+
+
+# Each mutant is applied on top of the hardened canonical schema (which has no finding) and
+# must be caught by its lint name, with no finding outside `also`.
+MUTANTS: dict[str, dict] = {
+    "grant to PUBLIC on a table with RLS off": {
+        "sql": "DROP POLICY no_data_api_access ON lock_audit;"
+               " ALTER TABLE lock_audit DISABLE ROW LEVEL SECURITY;"
+               " GRANT SELECT, INSERT ON lock_audit TO PUBLIC;",
+        "lint": "rls_disabled_in_public", "object": "public.lock_audit", "says": "PUBLIC holds",
+    },
+    "hashed_password granted to anon column by column": {
+        "sql": "DROP POLICY no_data_api_access ON users;"
+               " ALTER TABLE users DISABLE ROW LEVEL SECURITY;"
+               " GRANT SELECT (id, hashed_password) ON users TO anon;",
+        "lint": "sensitive_columns_exposed", "object": "public.users", "says": "hashed_password",
+        "also": ["rls_disabled_in_public"],
+    },
+    "SECURITY DEFINER function granted to anon": {
+        "sql": "CREATE FUNCTION public.whoami() RETURNS text LANGUAGE sql SECURITY DEFINER"
+               " SET search_path = '' AS 'SELECT current_user::text';"
+               " REVOKE EXECUTE ON FUNCTION public.whoami() FROM PUBLIC, authenticated;"
+               " GRANT EXECUTE ON FUNCTION public.whoami() TO anon;",
+        "lint": "anon_security_definer_function_executable", "object": "public.whoami()",
+    },
+    "SECURITY DEFINER function left executable by PUBLIC": {
+        "sql": "CREATE FUNCTION public.purge() RETURNS void LANGUAGE sql SECURITY DEFINER"
+               " SET search_path = '' AS 'DELETE FROM public.lock_audit';",
+        "lint": "authenticated_security_definer_function_executable",
+        "object": "public.purge()", "says": "through PUBLIC",
+        "also": ["anon_security_definer_function_executable"],
+    },
+    "RLS forced on the backend's own table without a policy for it": {
+        "sql": "ALTER TABLE lock_audit OWNER TO {backend};"
+               " ALTER TABLE lock_audit FORCE ROW LEVEL SECURITY;",
+        "lint": "rls_blocks_backend_role", "object": "public.lock_audit ({backend})",
+        "says": "RLS is forced on the owner",
+    },
+    "policy on a table whose RLS is off": {
+        "sql": "CREATE POLICY tenant_read ON tenants FOR SELECT USING (true);"
+               " ALTER TABLE tenants DISABLE ROW LEVEL SECURITY;",
+        "lint": "policy_exists_rls_disabled", "object": "public.tenants",
+        "says": "no_data_api_access, tenant_read",
+    },
+    "RLS on without any policy": {
+        "sql": "DROP POLICY no_data_api_access ON password_history;",
+        "lint": "rls_enabled_no_policy", "object": "public.password_history",
+    },
+    "extension installed in public": {
+        "sql": "CREATE EXTENSION pg_trgm SCHEMA public;",
+        "lint": "extension_in_public", "object": "pg_trgm", "needs": "pg_trgm",
+    },
+    "trigger function's search_path reset": {
+        "sql": "ALTER FUNCTION update_updated_at_column() RESET search_path;",
+        "lint": "function_search_path_mutable", "object": "public.update_updated_at_column()",
+    },
+    "view readable by anon with its owner's rights": {
+        "sql": "CREATE VIEW public.user_emails AS SELECT id, email FROM users;"
+               " GRANT SELECT ON public.user_emails TO anon;",
+        "lint": "security_definer_view", "object": "public.user_emails",
+    },
+    "another index on tenants.status": {
+        "sql": "CREATE INDEX idx_tenants_status_again ON tenants (status);",
+        "lint": "duplicate_index", "object": "public.idx_tenants_status_again",
+        "says": "duplicates idx_tenants_status",
+    },
+    "foreign key index dropped": {
+        "sql": "DROP INDEX idx_password_history_user_id;",
+        "lint": "unindexed_foreign_keys",
+        "object": "public.password_history.password_history_user_id_fkey",
+    },
+    "table without a primary key": {
+        "sql": "CREATE TABLE public.scratch (note text);",
+        "lint": "no_primary_key", "object": "public.scratch",
+        "also": ["rls_disabled_in_public"],  # the old defaults grant it to anon
+    },
+    "new timestamp column without time zone": {
+        "sql": "ALTER TABLE tenants ADD COLUMN closed_at timestamp;",
+        "lint": "timestamp_without_time_zone", "object": "public.tenants", "says": "closed_at",
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+async def test_advisory_mutant_is_caught_by_its_lint(fresh_db, name):
+    mutant = MUTANTS[name]
+    conn = await fresh_db()
+    if mutant.get("needs") and not await conn.fetchval(
+        "SELECT count(*) FROM pg_available_extensions WHERE name = $1", mutant["needs"]
+    ):
+        pytest.skip(f"extension {mutant['needs']} is not installed on this server")
+    backend = f"advb_{os.getpid()}"
+    await conn.execute(f"DROP ROLE IF EXISTS {backend}; CREATE ROLE {backend} NOLOGIN")
+    try:
+        await build(conn, "old", SCHEMA, HARDENING, extra=mutant["sql"].format(backend=backend))
+        _, result = await advise(conn, backend=[backend])
+    finally:  # the role is cluster-wide: leave none behind for the other tests' databases
+        await conn.execute(f"REASSIGN OWNED BY {backend} TO CURRENT_USER;"
+                           f" DROP OWNED BY {backend}; DROP ROLE {backend}")  # fmt: skip
+    caught = {f.object: f for f in result.of(mutant["lint"])}
+    obj = mutant["object"].format(backend=backend)
+    assert obj in caught, f"{name}: {mutant['lint']} missed {obj} (found {names(result)})"
+    assert mutant.get("says", "").format(backend=backend) in caught[obj].detail
+    assert caught[obj].remediation
+    assert names(result) <= {mutant["lint"], *mutant.get("also", [])}, names(result)
+
+
+# --- whole runs: the acceptance suite through the pooler, strict mode, make supabase-harden --
+
+
+def _host(n: int) -> str:
+    return f"127.3.{os.getpid() % 250 + 1}.{n}"
+
+
+@pytest.fixture(scope="module")
+def pooler(server) -> Iterator:
+    with pgbouncer(server, host=_host(1), port=6543) as bouncer:
+        yield bouncer
+
+
+async def _database(server, name: str, defaults: str | None, *files: Path) -> None:
+    admin = await connect(server.dsn())
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    conn = await connect(server.dsn(name))
+    try:
+        await build(conn, defaults, *files)
+    finally:
+        await conn.close()
+
+
+async def _drop(server, name: str) -> None:
+    admin = await connect(server.dsn())
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+def test_hardened_canonical_passes_every_dod_item_and_every_advisory_through_the_pooler(
+    server, pooler, run_acceptance, pytester
+):
+    name = f"hard_{os.getpid()}"
+    asyncio.run(_database(server, name, "old", SCHEMA, HARDENING))
+    try:
+        result = run_acceptance("-m", "supabase", "--advisories", "strict",
+                                "--database-url", pooler.dsn(server, name))  # fmt: skip
+    finally:
+        asyncio.run(_drop(server, name))
+    summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert summary["advisories"] == []
+    verdicts = {r["item"]: r["verdict"] for r in summary["signoff"]}
+    # remotely the schema is not applied by the run (DOD-03) and DOD-13's role is optional
+    assert {i for i, v in verdicts.items() if v != "pass"} <= {"DOD-03", "DOD-13"}, verdicts
+    assert summary["advisories_run"]["behaviour"] == "read and write probes"
+
+
+def test_a_selection_without_writes_proves_read_only(server, pooler, run_acceptance, pytester):
+    """make supabase-validate (-m "supabase and not writes"): the proof only reads (its SQL
+    holds no write: test_read_only_proof_writes_nothing_and_reads_no_value)."""
+    name = f"valid_{os.getpid()}"
+    asyncio.run(_database(server, name, "old", SCHEMA))
+
+    try:
+        result = run_acceptance("-m", "supabase and not writes",
+                                "--database-url", pooler.dsn(server, name))  # fmt: skip
+        summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
+    finally:
+        asyncio.run(_drop(server, name))
+    # the write checks were not run: PARTIAL, and the exit status says so (README Exit status)
+    assert result.ret == 10, result.stdout.str()[-2000:]
+    assert summary["advisories_run"]["behaviour"] == "read-only probe"
+    found = {(f["name"], f["object"]): f for f in summary["advisories"]}
+    users = found["rls_disabled_in_public", "public.users"]
+    assert "READ ONLY transaction, nothing written" in users["proof"]
+
+
+def test_strict_fails_the_run_on_an_error_advisory_and_report_does_not(run_acceptance, pytester):
+    strict = run_acceptance("-m", "local", "--supabase-like", "old", "--advisories", "strict")
+    summary = json.loads((pytester.path / "reports" / "latest-local.json").read_text())
+    assert strict.ret == 1
+    assert summary["status"] == "FAILED"
+    failed = {t["nodeid"].split("::")[0] for t in summary["tests"] if t["outcome"] == "failed"}
+    assert failed == {"acceptance/test_advisories.py"}
+    assert all(r["verdict"] != "fail" for r in summary["signoff"])  # the DoD itself holds
+    report = run_acceptance("-m", "local", "--supabase-like", "yes")  # yes = old; report
+    summary = json.loads((pytester.path / "reports" / "latest-local.json").read_text())
+    assert report.ret == 0
+    assert summary["status"] == "SUCCESS"
+    assert {"rls_disabled_in_public", "sensitive_columns_exposed"} <= {
+        f["name"] for f in summary["advisories"] if f["level"] == "ERROR"
+    }
+    page = (pytester.path / "reports" / "latest-local.html").read_text()
+    assert page.index('id="signoff"') < page.index('id="advisories"')
+    md = (pytester.path / "reports" / "latest-local.md").read_text()
+    assert "### Advisories (--advisories=report)" in md
+    assert "`sensitive_columns_exposed`" in md
+    new = run_acceptance("-m", "local", "--supabase-like", "new", "--advisories", "strict")
+    assert new.ret == 0, new.stdout.str()[-2000:]
+
+
+def test_bad_advisories_option_is_one_usage_line(run_acceptance):
+    result = run_acceptance("-m", "local", "--advisories", "loud")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*unknown --advisories 'loud': use off, report or strict*"])
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fixtures.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_make_supabase_harden_applies_in_one_transaction_logs_and_refuses_production(
+    server, pooler
+):
+    name = f"harden_{os.getpid()}"
+    asyncio.run(_database(server, name, "old", SCHEMA))
+    url = pooler.dsn(server, name)
+    try:
+        refused = _cli("harden", "--env", "production", "--database-url", url)
+        done = _cli("harden", "--database-url", url)
+        again = _cli("harden", "--database-url", url)  # policies exist: fails, rolls back whole
+        make = subprocess.run(
+            ["make", "-s", "supabase-harden", "ENV=production", f"PYTHON={sys.executable}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "DATABASE_URL": url},
+        )  # fmt: skip
+
+        async def facts() -> tuple:
+            conn = await connect(server.dsn(name))
+            try:
+                cat = await adv.read_catalog(conn)
+                return adv.lint(cat, {}, proved=False), await conn.fetchval(
+                    "SELECT count(*) FROM pg_policy"
+                )
+            finally:
+                await conn.close()
+
+        result, policies = asyncio.run(facts())
+    finally:
+        asyncio.run(_drop(server, name))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("ERROR: refusing to apply the hardening to the production")
+    assert done.returncode == 0, done.stderr
+    log = Path(done.stdout.split("log: ")[1].strip())
+    assert log.name.startswith("harden-staging-")
+    assert log.is_file()
+    assert again.returncode == 2
+    assert len(again.stderr.strip().splitlines()) == 1
+    assert policies == 6  # the failed second run left nothing of itself
+    assert make.returncode != 0
+    assert "refusing to apply the hardening" in make.stderr
+    assert result.findings == []
+    assert server.password not in done.stdout + done.stderr + again.stderr
