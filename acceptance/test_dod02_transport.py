@@ -74,7 +74,8 @@ def test_pooler_user_has_the_postgres_dot_project_ref_form(target, evidence):
         finding("DOD-02", f"pooler user: have {target.url.user!r}, want postgres.<project-ref>")
 
 
-async def test_no_named_prepared_statement_outlives_its_transaction(db, run_id, evidence):
-    left = await named_statements_after(db, f"dod02_{run_id}")
+async def test_no_named_prepared_statement_outlives_its_transaction(db, run_id, expected, evidence):
+    table = next(iter(expected.tables))
+    left = await named_statements_after(db, f"dod02_{run_id}", table)
     evidence.have_want({"named prepared statements left": left}, {"named prepared statements": []})
     verdict("DOD-02", [differ("client statement cache", "named prepared statements", left, [])])

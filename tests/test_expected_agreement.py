@@ -1,29 +1,78 @@
-"""schema.sql applied to an empty database yields exactly what expected.yaml says."""
+"""schema.sql applied to an empty database yields exactly the model in expected.yaml, and the
+rules of the comparison (ownership, equivalences, justifications) are well-formed data."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import yaml
+
 from fixtures.apply import apply_file
 from fixtures.catalog import snapshot
+from fixtures.compare import Rules, diff
 from fixtures.expected import EXPECTED_FILE, load, render
+from fixtures.structure import DOD_FILE, EQUIVALENCES_FILE
 
-from .conftest import SCHEMA
+from .conftest import ROOT, SCHEMA
 
 
 async def test_schema_sql_yields_exactly_expected_yaml(fresh_db):
     conn = await fresh_db()
     await apply_file(conn, SCHEMA)
-    rendered, want = render(await snapshot(conn)), load(EXPECTED_FILE).state()
-    for section in want:
-        assert rendered[section] == want[section], f"expected.yaml section {section} drifted"
+    rendered, want = render(await snapshot(conn)), load(EXPECTED_FILE).model
+    for kind in want:
+        assert rendered[kind] == want[kind], f"expected.yaml section {kind} drifted"
+    assert set(rendered) == set(want)
 
 
 async def test_an_empty_database_does_not_match(fresh_db):
     """The agreement test can fail: an empty catalog renders to nothing of the expected."""
     rendered = render(await snapshot(await fresh_db()))
-    assert rendered["tables"] == {} != load(EXPECTED_FILE).state()["tables"]
+    assert rendered["tables"] == {} != load(EXPECTED_FILE).model["tables"]
+
+
+def test_the_documented_regenerate_command_reproduces_the_file(tmp_path):
+    out = tmp_path / "expected.yaml"
+    subprocess.run([sys.executable, "-m", "fixtures.expected", "--out", str(out)],
+                   cwd=ROOT, check=True, timeout=120)  # fmt: skip
+    assert yaml.safe_load(out.read_text()) == yaml.safe_load(EXPECTED_FILE.read_text())
 
 
 def test_forbidden_tables_are_not_canonical_tables():
     exp = load(EXPECTED_FILE)
     assert exp.forbidden_tables
     assert not set(exp.forbidden_tables) & set(exp.tables)
+
+
+def test_every_property_of_the_model_has_an_owner_item():
+    """No property can be forgotten: each one the model records maps to a DoD item."""
+    rules = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None)
+    model = load(EXPECTED_FILE).model
+    for kind, objects in model.items():
+        for obj in objects.values():
+            sub = obj.get("type") if kind == "constraints" else None
+            for prop in [*obj, "exists"]:
+                if prop != "name":
+                    assert rules.owner(kind, sub, prop).startswith("DOD-")
+
+
+def test_the_canonical_model_has_no_difference_with_itself_and_every_kind_differs():
+    """diff() finds nothing between equal models, and a change of any property is found."""
+    rules = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None)
+    model = load(EXPECTED_FILE).model
+    assert diff(model, model, rules) == []
+    for kind, objects in model.items():
+        for key, obj in objects.items():
+            changed = {**model, kind: {**objects, key: {**obj, "_probe": 1}}}
+            broken = {**model, kind: {k: v for k, v in objects.items() if k != key}}
+            assert diff(model, broken, rules), f"{kind} {key} missing went unnoticed"
+            assert not diff(model, changed, rules)  # unknown live keys are not properties
+            break
+
+
+def test_equivalences_have_an_id_a_reason_and_a_rule_or_replacements():
+    entries = yaml.safe_load(EQUIVALENCES_FILE.read_text())
+    assert len({e["id"] for e in entries}) == len(entries)
+    for e in entries:
+        assert e["reason"] and ("rule" in e or e["replace"]), e["id"]
