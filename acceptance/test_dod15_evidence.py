@@ -10,8 +10,10 @@ pytestmark = pytest.mark.dod("DOD-15")
 
 
 async def test_the_seeds_validation_queries_run_and_their_output_is_kept(
-    db, harness_config, evidence
+    db, harness_config, expected, evidence
 ):
+    """Kept, and read: the output must show every table and named index of the DDL (the
+    seeds run these queries to verify the deployment, not just to print something)."""
     queries = [
         s for s in split(harness_config.schema_file.read_text()) if s.head.startswith("SELECT")
     ]
@@ -23,6 +25,12 @@ async def test_the_seeds_validation_queries_run_and_their_output_is_kept(
         out += [" | ".join(str(v) for v in r.values()) for r in rows]
         assert rows, f"DOD-15 validation query at line {q.line}: rows have 0, want some"
     path = evidence.file("validation", "txt", "\n".join(out) + "\n")
+    shown = {cell for line in out for cell in line.split(" | ")}
+    want = [*expected.tables, *(k for k in expected.indexes if not k.startswith("index of"))]
+    unseen = [name for name in want if name not in shown]
+    evidence.facts("objects of the DDL in the validation output", {"missing": unseen})
+    assert want, "DOD-15 expected.yaml: tables have none, want the DDL's"
+    assert not unseen, f"DOD-15 validation output: have no row for {unseen}, want every one"
     evidence.key(f"validation output: {len(queries)} queries" + (f" ({path.name})" if path else ""))
 
 

@@ -75,4 +75,5 @@ def test_equivalences_have_an_id_a_reason_and_a_rule_or_replacements():
     entries = yaml.safe_load(EQUIVALENCES_FILE.read_text())
     assert len({e["id"] for e in entries}) == len(entries)
     for e in entries:
-        assert e["reason"] and ("rule" in e or e["replace"]), e["id"]
+        assert e["reason"], e["id"]
+        assert "rule" in e or e["replace"], e["id"]

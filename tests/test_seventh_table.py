@@ -139,7 +139,7 @@ def test_every_item_passes_on_a_schema_with_a_seventh_table(seventh, run_accepta
     assert not bad, "\n".join(bad)
     passed = {t["nodeid"] for t in summary["tests"] if t["outcome"] == "passed"}
     for shown in (
-        "room_offers(tenant_id, plan_code)->rate_plans",
+        "room_offers.tenant_id+plan_code->rate_plans",
         "room_offers.tenant_id+",
         "test_create_read_update_delete_work[local-room_offers]",
         "update_of_each_column_and_a_no_op_update_move_updated_at_only[local-room_",
