@@ -1,9 +1,10 @@
 """DOD-13 Least-privilege role (optional): if role agente_backend exists, it can log in, has
 SELECT/INSERT/UPDATE/DELETE on the six tables and USAGE/SELECT on their sequences, and nothing
-more (not superuser, no CREATE, no DDL). Read-only catalog checks."""
+more (not superuser, no CREATE, no DDL). Read-only catalog checks, one round trip for all."""
 
 import pytest
 
+from fixtures.catalog import read_json
 from fixtures.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-13")
@@ -11,67 +12,75 @@ ROLE = "agente_backend"
 TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 WANT_TABLE = {"SELECT": True, "INSERT": True, "UPDATE": True, "DELETE": True,
               "TRUNCATE": False, "REFERENCES": False, "TRIGGER": False}  # fmt: skip
+WANT_ROLE = {"login": True, "superuser": False, "createdb": False, "createrole": False,
+             "bypassrls": False, "create_on_database": False, "create_on_public": False,
+             "usage_on_public": True}  # fmt: skip
+WANT_SEQUENCE = {"usage": True, "select": True, "update": False}
 
+# The sequences are found from the DDL's columns (their names are generated).
 ROLE_SQL = """
-SELECT r.rolcanlogin AS login, r.rolsuper AS superuser, r.rolcreatedb AS createdb,
-       r.rolcreaterole AS createrole, r.rolbypassrls AS bypassrls,
-       has_database_privilege(r.rolname, current_database(), 'CREATE') AS create_on_database,
-       has_schema_privilege(r.rolname, 'public', 'CREATE') AS create_on_public,
-       has_schema_privilege(r.rolname, 'public', 'USAGE') AS usage_on_public
-FROM pg_roles r WHERE r.rolname = $1"""
-TABLES_SQL = """
-SELECT t.name, p.priv, has_table_privilege($1, format('public.%I', t.name), p.priv) AS granted
-FROM unnest($2::text[]) t(name), unnest($3::text[]) p(priv)
-WHERE to_regclass(format('public.%I', t.name)) IS NOT NULL"""
-# The sequences behind the DDL's columns, found from their columns (their names are generated).
-SEQUENCES_SQL = """
-SELECT o.owner AS name, s.seq AS sequence,
-       s.seq IS NOT NULL AND has_sequence_privilege($1, s.seq, 'USAGE') AS usage,
-       s.seq IS NOT NULL AND has_sequence_privilege($1, s.seq, 'SELECT') AS select,
-       s.seq IS NOT NULL AND has_sequence_privilege($1, s.seq, 'UPDATE') AS update
-FROM unnest($2::text[]) o(owner),
-LATERAL (SELECT pg_get_serial_sequence(format('public.%I', split_part(o.owner, '.', 1)),
-                                       split_part(o.owner, '.', 2)) AS seq) s"""
+SELECT json_build_object(
+ 'role', (SELECT json_build_object('login', r.rolcanlogin, 'superuser', r.rolsuper,
+   'createdb', r.rolcreatedb, 'createrole', r.rolcreaterole, 'bypassrls', r.rolbypassrls,
+   'create_on_database', has_database_privilege(r.rolname, current_database(), 'CREATE'),
+   'create_on_public', has_schema_privilege(r.rolname, 'public', 'CREATE'),
+   'usage_on_public', has_schema_privilege(r.rolname, 'public', 'USAGE'))
+   FROM pg_roles r WHERE r.rolname = {role}),
+ 'tables', (SELECT coalesce(json_agg(json_build_object('table', t.name, 'priv', p.priv,
+   'granted', to_regclass(format('public.%I', t.name)) IS NOT NULL
+              AND has_table_privilege({role}, format('public.%I', t.name), p.priv))), '[]')
+   FROM unnest({tables}::text[]) t(name), unnest({privs}::text[]) p(priv)
+   WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = {role})),
+ 'sequences', (SELECT coalesce(json_agg(json_build_object('column', o.owner,
+   'usage', s.seq IS NOT NULL AND has_sequence_privilege({role}, s.seq, 'USAGE'),
+   'select', s.seq IS NOT NULL AND has_sequence_privilege({role}, s.seq, 'SELECT'),
+   'update', s.seq IS NOT NULL AND has_sequence_privilege({role}, s.seq, 'UPDATE'))), '[]')
+   FROM unnest({owners}::text[]) o(owner),
+   LATERAL (SELECT CASE WHEN to_regclass(format('public.%I', split_part(o.owner, '.', 1)))
+                        IS NOT NULL THEN pg_get_serial_sequence(
+                          format('public.%I', split_part(o.owner, '.', 1)),
+                          split_part(o.owner, '.', 2)) END AS seq) s
+   WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = {role})))"""
+
+
+def _literal(value: str | list[str]) -> str:
+    if isinstance(value, list):
+        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]::text[]"
+    return "'" + value.replace("'", "''") + "'"
 
 
 @pytest.fixture(scope="module")
-async def role(db):
-    found = await db.fetchrow(ROLE_SQL, ROLE)
-    if found is None:
+async def role(db, expected):
+    owners = [s["owned_by"] for s in expected.model["sequences"].values() if s["owned_by"]]
+    sql = ROLE_SQL.format(role=_literal(ROLE), tables=_literal(list(expected.tables)),
+                          privs=_literal(list(TABLE_PRIVS)), owners=_literal(owners))  # fmt: skip
+    found = await read_json(db, sql)
+    if found["role"] is None:
         pytest.skip(f"optional: role {ROLE} does not exist (the DDL's role block is commented out)")
-    return dict(found)
+    return found | {"sql": sql, "owners": owners}
 
 
 def test_backend_role_can_log_in_and_holds_no_admin_power(role, evidence):
-    want = {"login": True, "superuser": False, "createdb": False, "createrole": False,
-            "bypassrls": False, "create_on_database": False, "create_on_public": False,
-            "usage_on_public": True}  # fmt: skip
-    evidence.sql(ROLE_SQL, ROLE)
-    evidence.have_want(role, want)
-    evidence.tally("role attributes as specified", role == want, 1)
-    verdict("DOD-13", [differ(f"role {ROLE}", k, role[k], v) for k, v in want.items()])
+    evidence.sql(role["sql"])
+    evidence.have_want(role["role"], WANT_ROLE)
+    evidence.tally("role attributes as specified", role["role"] == WANT_ROLE, 1)
+    verdict("DOD-13", [differ(f"role {ROLE}", k, role["role"][k], v) for k, v in WANT_ROLE.items()])
 
 
-async def test_backend_role_has_crud_on_the_six_tables_and_nothing_more(
-    role, db, expected, evidence
-):
-    tables = list(expected.tables)
-    rows = await db.fetch(TABLES_SQL, ROLE, tables, list(TABLE_PRIVS))
-    evidence.sql(TABLES_SQL, ROLE, tables, TABLE_PRIVS)
-    have = {(r["name"], r["priv"]): r["granted"] for r in rows}
+def test_backend_role_has_crud_on_the_six_tables_and_nothing_more(role, expected, evidence):
+    have = {(r["table"], r["priv"]): r["granted"] for r in role["tables"]}
+    evidence.sql(role["sql"])
     evidence.have_want({f"{t}.{p}": g for (t, p), g in have.items()}, WANT_TABLE)
+    assert expected.tables, "DOD-13 expected.yaml: tables have none, want the DDL's"
     findings = [differ(f"{ROLE} on {t}", p, have.get((t, p)), WANT_TABLE[p])
-                for t in tables for p in TABLE_PRIVS]  # fmt: skip
+                for t in expected.tables for p in TABLE_PRIVS]  # fmt: skip
     evidence.tally("table privileges as specified", sum(f is None for f in findings), len(findings))
     verdict("DOD-13", findings)
 
 
-async def test_backend_role_uses_the_sequences_without_setting_them(role, db, expected, evidence):
-    owners = [s["owned_by"] for s in expected.model["sequences"].values() if s["owned_by"]]
-    assert owners, "DOD-13 expected.yaml: sequences have none, want the DDL's SERIAL columns"
-    rows = [dict(r) for r in await db.fetch(SEQUENCES_SQL, ROLE, owners)]
-    evidence.sql(SEQUENCES_SQL, ROLE, owners)
-    want = {"usage": True, "select": True, "update": False}
-    evidence.have_want(rows, want)
-    verdict("DOD-13", [differ(f"{ROLE} on the sequence of {r['name']}", k, r[k], v)
-                       for r in rows for k, v in want.items()])  # fmt: skip
+def test_backend_role_uses_the_sequences_without_setting_them(role, evidence):
+    assert role["owners"], "DOD-13 expected.yaml: sequences have none, want the DDL's SERIALs"
+    evidence.sql(role["sql"])
+    evidence.have_want(role["sequences"], WANT_SEQUENCE)
+    verdict("DOD-13", [differ(f"{ROLE} on the sequence of {r['column']}", k, r[k], v)
+                       for r in role["sequences"] for k, v in WANT_SEQUENCE.items()])  # fmt: skip

@@ -5,6 +5,7 @@ environment, the date — plus the apply log and the output of the seeds' own va
 import pytest
 
 from fixtures.apply import split
+from fixtures.catalog import read_rows
 
 pytestmark = pytest.mark.dod("DOD-15")
 
@@ -20,9 +21,9 @@ async def test_the_seeds_validation_queries_run_and_their_output_is_kept(
     assert queries, "DOD-15 schema.sql: validation queries have none, want the seeds' SELECTs"
     out = []
     for q in queries:
-        rows = await db.fetch(q.text)
+        rows = await read_rows(db, q.text)
         out.append(f"-- statement {q.number} (line {q.line}): {len(rows)} rows\n{q.text.strip()}")
-        out += [" | ".join(str(v) for v in r.values()) for r in rows]
+        out += [" | ".join(r) for r in rows]
         assert rows, f"DOD-15 validation query at line {q.line}: rows have 0, want some"
     path = evidence.file("validation", "txt", "\n".join(out) + "\n")
     shown = {cell for line in out for cell in line.split(" | ")}

@@ -100,11 +100,11 @@ def counting_proxy(
             while (item := await queue.get()) is not None:
                 due, chunk = item
                 await asyncio.sleep(max(0.0, due - loop.time()))
+                if on_delivered:  # before the client can see the data and answer it
+                    on_delivered()
                 writer.write(chunk)
                 with contextlib.suppress(OSError):
                     await writer.drain()
-                if on_delivered:
-                    on_delivered()
             writer.close()
 
         task = loop.create_task(deliver())
