@@ -8,6 +8,8 @@ from fixtures import latency
 from fixtures.client import pool as make_pool
 from fixtures.config import HarnessConfig
 from fixtures.evidence import Evidence
+from fixtures.expected import Expected
+from fixtures.rows import quote
 from fixtures.target import Target
 from fixtures.verdict import finding
 
@@ -34,14 +36,21 @@ async def test_p95_of_simple_queries_is_under_budget(
 
 
 async def test_pool_of_10_connections_works_under_concurrent_use(
-    target: Target, harness_config: HarnessConfig, evidence: Evidence
+    target: Target, harness_config: HarnessConfig, expected: Expected, evidence: Evidence
 ) -> None:
     size = target.profile.pool_size
     pool = await make_pool(
         target.dsn, size, timeout=harness_config.connect_timeout, read_only=target.profile.read_only
     )
+    table = next(iter(expected.tables), None)
+    assert table, "DOD-11 expected.yaml: tables have none, want the DDL's"
+    read = f"SELECT 1 FROM {quote(table)} LIMIT 1"  # each connection's warm-up: an app read
+    evidence.sql(read)
     try:
-        got, used = await latency.pooled(pool, harness_config.latency_samples)
+        got, used = await latency.pooled(pool, harness_config.latency_samples, warm_query=read)
+    except asyncpg.PostgresError as exc:
+        finding("DOD-11", f"pool of {size}: {read} have error {exc.sqlstate} ({exc}), "
+                "want every connection to read the application's tables")  # fmt: skip
     except latency.PoolFailure as exc:
         evidence.key(f"pool of {size}: {exc}")
         finding("DOD-11", f"pool of {size}: {exc}, want {size} connections in use at once")

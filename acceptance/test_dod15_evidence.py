@@ -5,7 +5,7 @@ environment, the date — plus the apply log and the output of the seeds' own va
 import pytest
 
 from fixtures.apply import split
-from fixtures.catalog import read_rows
+from fixtures.catalog import read_json
 
 pytestmark = pytest.mark.dod("DOD-15")
 
@@ -19,11 +19,14 @@ async def test_the_seeds_validation_queries_run_and_their_output_is_kept(
         s for s in split(harness_config.schema_file.read_text()) if s.head.startswith("SELECT")
     ]
     assert queries, "DOD-15 schema.sql: validation queries have none, want the seeds' SELECTs"
+    # all of them in one round trip: each query's rows as a JSON array, in its own order
+    bodies = [q.text.strip().rstrip(";") for q in queries]
+    results = await read_json(db, "json_build_array(" + ", ".join(
+        f"(SELECT coalesce(json_agg(q), '[]') FROM ({b}) q)" for b in bodies) + ")")  # fmt: skip
     out = []
-    for q in queries:
-        rows = await read_rows(db, q.text)
+    for q, rows in zip(queries, results, strict=True):
         out.append(f"-- statement {q.number} (line {q.line}): {len(rows)} rows\n{q.text.strip()}")
-        out += [" | ".join(r) for r in rows]
+        out += [" | ".join(str(v) for v in r.values()) for r in rows]
         assert rows, f"DOD-15 validation query at line {q.line}: rows have 0, want some"
     path = evidence.file("validation", "txt", "\n".join(out) + "\n")
     shown = {cell for line in out for cell in line.split(" | ")}
