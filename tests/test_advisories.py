@@ -24,6 +24,7 @@ from .conftest import ROOT, SCHEMA
 
 LIKE = SCHEMA.parent / "supabase_like.sql"
 HARDENING = SCHEMA.parent / "hardening.sql"
+HARDENING_DIVERGENCES = ROOT / "schema" / "hardening.divergences.yaml"
 
 
 async def build(conn, defaults: str | None, *files: Path, extra: str = "") -> None:
@@ -285,6 +286,7 @@ def test_hardened_canonical_passes_every_dod_item_and_every_advisory_through_the
     asyncio.run(_database(server, name, "old", SCHEMA, HARDENING))
     try:
         result = run_acceptance("-m", "supabase", "--advisories", "strict",
+                                "--divergences-file", str(HARDENING_DIVERGENCES),
                                 "--database-url", pooler.dsn(server, name))  # fmt: skip
     finally:
         asyncio.run(_drop(server, name))
@@ -292,6 +294,9 @@ def test_hardened_canonical_passes_every_dod_item_and_every_advisory_through_the
     assert result.ret == 0, result.stdout.str()[-3000:]
     assert summary["advisories"] == []
     verdicts = {r["item"]: r["verdict"] for r in summary["signoff"]}
+    accepted = [d for d in summary["divergences"] if d["verdict"] == "accepted"]
+    assert [d["property"] for d in accepted] == ["config"]  # the search_path, justified
+    assert summary["stale_justifications"] == []
     # remotely the schema is not applied by the run (DOD-03) and DOD-13's role is optional
     assert {i for i, v in verdicts.items() if v != "pass"} <= {"DOD-03", "DOD-13"}, verdicts
     assert summary["advisories_run"]["behaviour"] == "read and write probes"

@@ -163,9 +163,7 @@ def test_the_pooler_going_down_in_the_middle_of_a_run(staging, tmp_path):
     assert proc.returncode == EXIT["INTERRUPTED"], text[-2000:]
     summary = json.loads((tmp_path / "latest-staging.json").read_text())
     assert summary["status"] == "INTERRUPTED"
-    assert re.match(
-        r"lost the connection to the database during test_", summary["interrupted"]
-    )
+    assert re.match(r"lost the connection to the database during test_", summary["interrupted"])
     assert not [r for r in summary["signoff"] if r["verdict"] == "fail"], summary["signoff"]
     lost = re.findall(r"lost the connection to the database during \S+ \(.*\): the pooler", text)
     assert lost, text[-3000:]

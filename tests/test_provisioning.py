@@ -167,7 +167,7 @@ def test_sigkill_of_the_harness_takes_the_server_down(tmp_base):
 
 def test_backend_and_server_version_are_recorded_for_the_report(run_acceptance, pytester):
     result = run_acceptance("-m", "local", modules=("test_dod01_connectivity.py",))
-    result.assert_outcomes(passed=2, deselected=2)
+    result.assert_outcomes(passed=3, deselected=3)
     page = (pytester.path / "reports" / "latest-local.html").read_text()
     blob = json.loads(html.unescape(re.search(r'data-jsonblob="([^"]*)"', page).group(1)))
     env = blob["environment"]

@@ -19,8 +19,10 @@ from fixtures.signoff import EXIT
 
 from .conftest import ROOT, make_staging, start_acceptance
 
+# COPY (query) TO STDOUT is how the harness reads in one round trip; COPY ... FROM writes.
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE|COMMENT|GRANT"
-                   r"|REVOKE|COPY|SELECT\s+setval|SELECT\s+nextval)\b", re.I)  # fmt: skip
+                   r"|REVOKE|COPY(?!\s*\(.*\)\s*TO\s+STDOUT)|SELECT\s+setval"
+                   r"|SELECT\s+nextval)\b", re.I | re.S)  # fmt: skip
 
 
 def test_full_supabase_run_passes_and_leaves_no_trace(staging, run_acceptance):

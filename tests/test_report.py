@@ -72,7 +72,8 @@ def test_signoff_table_comes_first_with_one_row_per_dod_item(local_run):
     by_item = {r["item"]: r for r in summary["signoff"]}
     assert by_item["DOD-11"]["key_fact"].startswith("p95 ")
     assert "< 200 ms" in by_item["DOD-11"]["key_fact"]
-    assert by_item["DOD-04"]["key_fact"] == "6/6 tables in public"
+    assert by_item["DOD-04"]["key_fact"].startswith("6/6 tables in public; ")
+    assert "tables: exists, persistence" in by_item["DOD-04"]["covers"]
     assert "TLSv1." in by_item["DOD-02"]["key_fact"] or "pgbouncer" not in str(summary)
     assert "optional" in by_item["DOD-13"]["why"]
 
@@ -91,9 +92,9 @@ def test_environment_is_complete_and_masked(local_run):
 
 def test_per_test_evidence_shows_sql_facts_and_have_vs_want(local_run):
     tests = blob((local_run / "latest-local.html").read_text())["tests"]
-    columns = next(v for k, v in tests.items() if "test_every_column_has" in k)[0]
+    columns = next(v for k, v in tests.items() if "test_columns_primary_key" in k)[0]
     names = [e["name"] for e in columns["extras"]]
-    assert names == ["SQL", "have (catalog)", "want (expected.yaml)"]
+    assert names[:2] == ["have (catalog snapshot)", "want (expected.yaml)"]
     crud = next(v for k, v in tests.items() if "test_create_read_update_delete" in k)[0]
     assert any(e["name"] == "SQL" for e in crud["extras"])
 
@@ -122,7 +123,7 @@ def test_a_failing_run_reads_like_a_finding(run_acceptance, pytester, tmp_path):
     assert row["verdict"] == "fail"
     assert "users.email: type have 'text', want 'character varying(255)'" in row["why"]
     md = (pytester.path / "reports" / "latest-local.md").read_text()
-    assert "1. DOD-05 Columns: DOD-05: users.email" in md
+    assert "1. DOD-05 Columns: DOD-05 column users.email: type have 'text'" in md
 
 
 def test_report_renders_in_headless_chromium_with_the_signoff_visible(local_run):
