@@ -25,7 +25,7 @@ async def advised(db, target, harness_config, run_id, pytestconfig) -> dict[str,
     """Catalog (one query) + behaviour proof (one round trip) + lints, recorded for the run."""
     if harness_config.advisories == "off":
         pytest.skip("--advisories=off")
-    cat = await adv.read_catalog(db)
+    cat = target.reads.get("advisories") or await adv.read_catalog(db)
     roles = adv.api_roles(cat)
     # no write on a read-only profile, nor when the selection excludes checks that write
     read_only = target.profile.read_only or "not writes" in (

@@ -4,12 +4,10 @@ more (not superuser, no CREATE, no DDL). Read-only catalog checks, one round tri
 
 import pytest
 
-from fixtures.catalog import read_json
+from fixtures.reads import ROLE, TABLE_PRIVS, sequence_owners
 from fixtures.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-13")
-ROLE = "agente_backend"
-TABLE_PRIVS = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 WANT_TABLE = {"SELECT": True, "INSERT": True, "UPDATE": True, "DELETE": True,
               "TRUNCATE": False, "REFERENCES": False, "TRIGGER": False}  # fmt: skip
 WANT_ROLE = {"login": True, "superuser": False, "createdb": False, "createrole": False,
@@ -17,47 +15,14 @@ WANT_ROLE = {"login": True, "superuser": False, "createdb": False, "createrole":
              "usage_on_public": True}  # fmt: skip
 WANT_SEQUENCE = {"usage": True, "select": True, "update": False}
 
-# The sequences are found from the DDL's columns (their names are generated).
-ROLE_SQL = """
-SELECT json_build_object(
- 'role', (SELECT json_build_object('login', r.rolcanlogin, 'superuser', r.rolsuper,
-   'createdb', r.rolcreatedb, 'createrole', r.rolcreaterole, 'bypassrls', r.rolbypassrls,
-   'create_on_database', has_database_privilege(r.rolname, current_database(), 'CREATE'),
-   'create_on_public', has_schema_privilege(r.rolname, 'public', 'CREATE'),
-   'usage_on_public', has_schema_privilege(r.rolname, 'public', 'USAGE'))
-   FROM pg_roles r WHERE r.rolname = {role}),
- 'tables', (SELECT coalesce(json_agg(json_build_object('table', t.name, 'priv', p.priv,
-   'granted', to_regclass(format('public.%I', t.name)) IS NOT NULL
-              AND has_table_privilege({role}, format('public.%I', t.name), p.priv))), '[]')
-   FROM unnest({tables}::text[]) t(name), unnest({privs}::text[]) p(priv)
-   WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = {role})),
- 'sequences', (SELECT coalesce(json_agg(json_build_object('column', o.owner,
-   'usage', s.seq IS NOT NULL AND has_sequence_privilege({role}, s.seq, 'USAGE'),
-   'select', s.seq IS NOT NULL AND has_sequence_privilege({role}, s.seq, 'SELECT'),
-   'update', s.seq IS NOT NULL AND has_sequence_privilege({role}, s.seq, 'UPDATE'))), '[]')
-   FROM unnest({owners}::text[]) o(owner),
-   LATERAL (SELECT CASE WHEN to_regclass(format('public.%I', split_part(o.owner, '.', 1)))
-                        IS NOT NULL THEN pg_get_serial_sequence(
-                          format('public.%I', split_part(o.owner, '.', 1)),
-                          split_part(o.owner, '.', 2)) END AS seq) s
-   WHERE EXISTS (SELECT FROM pg_roles WHERE rolname = {role})))"""
-
-
-def _literal(value: str | list[str]) -> str:
-    if isinstance(value, list):
-        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]::text[]"
-    return "'" + value.replace("'", "''") + "'"
-
 
 @pytest.fixture(scope="module")
-async def role(db, expected):
-    owners = [s["owned_by"] for s in expected.model["sequences"].values() if s["owned_by"]]
-    sql = ROLE_SQL.format(role=_literal(ROLE), tables=_literal(list(expected.tables)),
-                          privs=_literal(list(TABLE_PRIVS)), owners=_literal(owners))  # fmt: skip
-    found = await read_json(db, sql)
+def role(db, target, expected):
+    """Read with the session's first round trip (fixtures/reads.py)."""
+    found = target.reads["role"]
     if found["role"] is None:
         pytest.skip(f"optional: role {ROLE} does not exist (the DDL's role block is commented out)")
-    return found | {"sql": sql, "owners": owners}
+    return found | {"sql": target.read_sql["role"], "owners": sequence_owners(expected)}
 
 
 def test_backend_role_can_log_in_and_holds_no_admin_power(role, evidence):

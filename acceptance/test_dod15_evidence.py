@@ -4,25 +4,19 @@ environment, the date — plus the apply log and the output of the seeds' own va
 
 import pytest
 
-from fixtures.apply import split
-from fixtures.catalog import read_json
+from fixtures.reads import validation_queries
 
 pytestmark = pytest.mark.dod("DOD-15")
 
 
-async def test_the_seeds_validation_queries_run_and_their_output_is_kept(
-    db, harness_config, expected, evidence
+def test_the_seeds_validation_queries_run_and_their_output_is_kept(
+    db, target, harness_config, expected, evidence
 ):
     """Kept, and read: the output must show every table and named index of the DDL (the
     seeds run these queries to verify the deployment, not just to print something)."""
-    queries = [
-        s for s in split(harness_config.schema_file.read_text()) if s.head.startswith("SELECT")
-    ]
+    queries = validation_queries(harness_config.schema_file)
     assert queries, "DOD-15 schema.sql: validation queries have none, want the seeds' SELECTs"
-    # all of them in one round trip: each query's rows as a JSON array, in its own order
-    bodies = [q.text.strip().rstrip(";") for q in queries]
-    results = await read_json(db, "json_build_array(" + ", ".join(
-        f"(SELECT coalesce(json_agg(q), '[]') FROM ({b}) q)" for b in bodies) + ")")  # fmt: skip
+    results = target.reads["validation"]  # read with the session's first round trip
     out = []
     for q, rows in zip(queries, results, strict=True):
         out.append(f"-- statement {q.number} (line {q.line}): {len(rows)} rows\n{q.text.strip()}")
