@@ -14,7 +14,7 @@ from fixtures.compare import Rules, diff
 from fixtures.expected import EXPECTED_FILE, load, render
 from fixtures.structure import DOD_FILE, EQUIVALENCES_FILE
 
-from .conftest import ROOT, SCHEMA
+from .conftest import IMAGE, ROOT, SCHEMA
 
 
 async def test_schema_sql_yields_exactly_expected_yaml(fresh_db):
@@ -34,8 +34,8 @@ async def test_an_empty_database_does_not_match(fresh_db):
 
 def test_the_documented_regenerate_command_reproduces_the_file(tmp_path):
     out = tmp_path / "expected.yaml"
-    subprocess.run([sys.executable, "-m", "fixtures.expected", "--out", str(out)],
-                   cwd=ROOT, check=True, timeout=120)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "fixtures.expected", "--out", str(out),
+                    "--pg-image", IMAGE], cwd=ROOT, check=True, timeout=120)  # fmt: skip
     assert yaml.safe_load(out.read_text()) == yaml.safe_load(EXPECTED_FILE.read_text())
 
 

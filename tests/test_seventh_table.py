@@ -6,9 +6,7 @@ change; the same copy with the composite cascade dropped fails DOD-07, behaviour
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +17,7 @@ import yaml
 from fixtures.apply import apply_file
 from fixtures.client import connect
 
-from .conftest import ROOT, SCHEMA
+from .conftest import IMAGE, ROOT, SCHEMA
 
 SEVENTH = """
 -- ============================================
@@ -90,24 +88,10 @@ async def _drop(server, name: str) -> None:
 
 
 def regenerate(server, schema: Path, out: Path) -> None:
-    """The README's regenerate command (`--schema-file F --out OUT`); before the engine had it,
-    the DSN form (state only, merged over the canonical policy sections)."""
-    cli = [sys.executable, "-m", "fixtures.expected"]
-    usage = subprocess.run([*cli, "--help"], cwd=ROOT, capture_output=True, text=True).stdout
-    if "--schema-file" in usage:
-        cmd = [*cli, "--schema-file", str(schema), "--out", str(out)]
-        subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
-        return
-    name = f"seventh_exp_{os.getpid()}"
-    asyncio.run(_apply(server, name, schema))
-    try:
-        cmd = [*cli, server.dsn(name)]
-        state = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    finally:
-        asyncio.run(_drop(server, name))
-    merged = yaml.safe_load((ROOT / "schema" / "expected.yaml").read_text())
-    merged.update(yaml.safe_load(state))
-    out.write_text(yaml.safe_dump(merged, sort_keys=False, allow_unicode=True))
+    """The README's regenerate command (`--schema-file F --out OUT`)."""
+    cmd = [sys.executable, "-m", "fixtures.expected", "--schema-file", str(schema),
+           "--out", str(out), "--pg-image", IMAGE]  # fmt: skip
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
