@@ -121,9 +121,10 @@ async def staging(server: Server) -> AsyncIterator[Staging]:
 
 
 def suite_args(*args: str) -> list[str]:
-    """Arguments that run the real acceptance suite from anywhere, as a user would."""
+    """Arguments that run the real acceptance suite from anywhere, as a user would (with the
+    test image: no registry is reachable where CI builds its own)."""
     return ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "-p", "no:cacheprovider",
-            *args]  # fmt: skip
+            "--pg-image", IMAGE, *args]  # fmt: skip
 
 
 def start_acceptance(*args: str, env: dict | None = None) -> subprocess.Popen:

@@ -20,7 +20,7 @@ from fixtures.provision._cluster import sweep
 from fixtures.signoff import EXIT
 
 from ._services import closed_port
-from .conftest import ROOT, start_acceptance, suite_args
+from .conftest import IMAGE, ROOT, start_acceptance, suite_args
 
 
 def _summary(reports: Path, profile: str = "local") -> dict:
@@ -99,7 +99,8 @@ def test_report_dir_outside_the_repo_in_the_space_form(tmp_path):
     out.mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "local", "-q", "--report-dir", str(out),
-         "-k", "dod01"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+         "--pg-image", IMAGE, "-k", "dod01"], cwd=ROOT, capture_output=True, text=True,
+        timeout=120,
     )  # fmt: skip
     assert "unrecognized arguments" not in done.stderr
     assert done.returncode == EXIT["PARTIAL"], done.stdout[-2000:] + done.stderr[-2000:]
@@ -135,7 +136,7 @@ def _leftovers() -> set[Path]:
 
 
 def test_a_sigkilled_runs_temporary_files_are_removed_by_the_next_run(tmp_path):
-    before = _leftovers()
+    before, mine = _leftovers(), set()
     proc = start_acceptance("-v", "-m", "local", "--report-dir", str(tmp_path),
                             str(ROOT / "acceptance"))  # fmt: skip
     for line in proc.stdout:
