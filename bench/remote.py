@@ -217,9 +217,12 @@ def main() -> None:
     parser.add_argument("--delays", default="direct,0,25,75", help="ms each way, or direct")
     parser.add_argument("--ci", action="store_true", help="25 ms once; fail over budget")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--pg-backend", default="auto", help="throwaway Postgres backend")
+    parser.add_argument("--pg-image", default="postgres:17", help="image (container backend)")
     args = parser.parse_args()
     delays = ["25"] if args.ci else args.delays.split(",")
-    with provision(Request()) as server, pgbouncer(server, POOLER_HOST, 6543) as pooler:
+    req = Request(backend=args.pg_backend, image=args.pg_image)
+    with provision(req) as server, pgbouncer(server, POOLER_HOST, 6543) as pooler:
         asyncio.run(_prepare(server))
         rows = [measure(None if d == "direct" else float(d), server, pooler) for d in delays]
     show(rows)
