@@ -14,6 +14,10 @@ command -v dockerd >/dev/null && command -v debootstrap >/dev/null || {
 }
 
 if ! DOCKER_HOST=unix://$SOCK docker version >/dev/null 2>&1; then
+  # a killed engine leaves its pid file, and dockerd refuses to start over it
+  if [ -f "$ROOT/docker.pid" ] && ! kill -0 "$(cat "$ROOT/docker.pid")" 2>/dev/null; then
+    rm -f "$ROOT/docker.pid"
+  fi
   dockerd --iptables=false --ip6tables=false --storage-driver=overlay2 \
     --data-root "$ROOT/data" --exec-root "$ROOT/exec" --pidfile "$ROOT/docker.pid" \
     -H "unix://$SOCK" >"$ROOT/dockerd.log" 2>&1 &
