@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 
 @contextlib.contextmanager
@@ -53,58 +55,10 @@ def closed_port() -> int:
 
 @contextlib.contextmanager
 def delaying_proxy(host: str, port: int, target: tuple[str, int], delay_s: float) -> Iterator[None]:
-    """A TCP proxy that delivers every server answer `delay_s` late (a far-away region)."""
-    import asyncio
+    """A TCP proxy that adds `delay_s` to every round trip (a far-away region): the
+    benchmark's counting proxy (bench/turns.py), half the delay each way."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from turns import counting_proxy
 
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    state: dict = {}
-
-    async def pipe(reader, writer, delay: float) -> None:
-        queue: asyncio.Queue = asyncio.Queue()
-
-        async def deliver() -> None:
-            while (item := await queue.get()) is not None:
-                due, chunk = item
-                await asyncio.sleep(max(0.0, due - loop.time()))
-                writer.write(chunk)
-                await writer.drain()
-            writer.close()
-
-        task = loop.create_task(deliver())
-        try:
-            while chunk := await reader.read(65536):
-                await queue.put((loop.time() + delay, chunk))
-        except OSError:
-            pass
-        await queue.put(None)
-        with contextlib.suppress(OSError):
-            await task
-
-    async def handle(client_r, client_w) -> None:
-        try:
-            server_r, server_w = await asyncio.open_connection(*target)
-        except OSError:
-            client_w.close()
-            return
-        await asyncio.gather(pipe(client_r, server_w, 0.0), pipe(server_r, client_w, delay_s))
-
-    async def main() -> None:
-        state["stop"] = asyncio.Event()
-        server = await asyncio.start_server(handle, host, port)
-        ready.set()
-        await state["stop"].wait()
-        server.close()
-        pending = asyncio.all_tasks() - {asyncio.current_task()}
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-
-    thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
-    thread.start()
-    ready.wait(5)
-    try:
+    with counting_proxy((host, port), target, delay_s / 2):
         yield
-    finally:
-        loop.call_soon_threadsafe(state["stop"].set)
-        thread.join(5)
