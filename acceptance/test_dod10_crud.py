@@ -4,7 +4,6 @@ trace (everything in a transaction that is rolled back)."""
 import pytest
 
 from fixtures.evidence import Evidence
-from fixtures.expected import load
 from fixtures.probes import Probe, outcome
 from fixtures.structure import check
 from fixtures.verdict import differ, verdict
@@ -12,7 +11,6 @@ from fixtures.verdict import differ, verdict
 pytestmark = pytest.mark.dod("DOD-10")
 
 
-@pytest.mark.parametrize("table", load().tables)
 async def test_create_read_update_delete_work(probe: Probe, evidence: Evidence, table: str) -> None:
     """Each step read back by its own SELECT and compared with what was sent (not RETURNING)."""
     tally = "tables with working CRUD"

@@ -125,8 +125,8 @@ def test_every_item_passes_on_a_schema_with_a_seventh_table(seventh, run_accepta
     for shown in (
         "room_offers.tenant_id+plan_code->rate_plans",
         "room_offers.tenant_id+",
-        "test_create_read_update_delete_work[local-room_offers]",
-        "update_of_each_column_and_a_no_op_update_move_updated_at_only[local-room_",
+        "test_create_read_update_delete_work[room_offers-local]",
+        "update_of_each_column_and_a_no_op_update_move_updated_at_only[room_",
     ):
         assert any(shown in n for n in passed), f"no passing behaviour check for {shown}"
     rows = {r["item"]: r["verdict"] for r in summary["signoff"]}
