@@ -7,18 +7,18 @@ PYTHON ?= python
 
 ## Server version, TLS protocol and cipher, latency of one round trip (read-only).
 supabase-test-connection:
-	$(PYTHON) -m fixtures.cli test-connection --env $(ENV)
+	$(PYTHON) -m supabase_acceptance.cli test-connection --env $(ENV)
 
 ## Apply schema/schema.sql in one transaction; log under reports/. Refuses production
 ## unless ALLOW_PRODUCTION=1.
 supabase-apply-schema:
-	$(PYTHON) -m fixtures.cli apply-schema --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)
+	$(PYTHON) -m supabase_acceptance.cli apply-schema --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)
 
 ## Apply schema/hardening.sql (RLS, privileges revoked from the Data API roles, fixed
 ## search_path) in one transaction; log under reports/. Refuses production unless
 ## ALLOW_PRODUCTION=1.
 supabase-harden:
-	$(PYTHON) -m fixtures.cli harden --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)
+	$(PYTHON) -m supabase_acceptance.cli harden --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)
 
 ## The structural checks only (no check that writes), with the evidence report.
 supabase-validate:

@@ -1,1 +1,1 @@
-pytest_plugins = ["fixtures.plugin", "fixtures.fixtures", "pytester"]
+pytest_plugins = ["supabase_acceptance.plugin", "supabase_acceptance.fixtures", "pytester"]

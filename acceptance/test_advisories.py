@@ -12,9 +12,8 @@ from typing import Any
 
 import asyncpg
 import pytest
-
-from fixtures import advisories as adv
-from fixtures.evidence import RUN_KEY
+from supabase_acceptance import advisories as adv
+from supabase_acceptance.evidence import RUN_KEY
 
 pytestmark = pytest.mark.advisory
 LINTS = list(adv.config()["lints"])

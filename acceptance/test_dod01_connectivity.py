@@ -1,8 +1,7 @@
 """DOD-01 Connectivity: the configured URL connects; version recorded; PostgreSQL >= 14."""
 
 import pytest
-
-from fixtures.catalog import SERVER_FACTS
+from supabase_acceptance.catalog import SERVER_FACTS
 
 pytestmark = pytest.mark.dod("DOD-01")
 

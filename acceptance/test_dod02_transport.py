@@ -6,10 +6,9 @@ import re
 import warnings
 
 import pytest
-
-from fixtures.remote import STRICT_SSLMODES, SUPABASE_POOLER_SUFFIX
-from fixtures.transport import named_statements_after, tls
-from fixtures.verdict import differ, finding, verdict
+from supabase_acceptance.remote import STRICT_SSLMODES, SUPABASE_POOLER_SUFFIX
+from supabase_acceptance.transport import named_statements_after, tls
+from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-02")
 

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pglast
 import pytest
-
-from fixtures.apply import ApplyError, apply_file
-from fixtures.client import connect
+from supabase_acceptance.apply import ApplyError, apply_file
+from supabase_acceptance.client import connect
 
 pytestmark = pytest.mark.dod("DOD-03")
 

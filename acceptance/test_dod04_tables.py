@@ -3,9 +3,8 @@
 table exists."""
 
 import pytest
-
-from fixtures.structure import check
-from fixtures.verdict import verdict
+from supabase_acceptance.structure import check
+from supabase_acceptance.verdict import verdict
 
 pytestmark = pytest.mark.dod("DOD-04")
 

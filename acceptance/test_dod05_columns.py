@@ -3,8 +3,7 @@ nullability, default, identity or generation; the primary key; CHECK constraints
 sequences behind the columns; no extra column or CHECK."""
 
 import pytest
-
-from fixtures.structure import check
+from supabase_acceptance.structure import check
 
 pytestmark = pytest.mark.dod("DOD-05")
 

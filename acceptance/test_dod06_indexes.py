@@ -4,8 +4,7 @@ INCLUDE columns, predicate and uniqueness, valid and ready; the implicit unique 
 indexes too."""
 
 import pytest
-
-from fixtures.structure import check
+from supabase_acceptance.structure import check
 
 pytestmark = pytest.mark.dod("DOD-06")
 

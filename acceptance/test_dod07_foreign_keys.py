@@ -3,11 +3,10 @@ behaviour: deleting a parent removes its children and spares other rows; an orph
 with 23503. Writes happen in a transaction that is rolled back."""
 
 import pytest
-
-from fixtures.evidence import Evidence
-from fixtures.probes import Probe, outcome
-from fixtures.structure import check
-from fixtures.verdict import differ, finding, verdict
+from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.probes import Probe, outcome
+from supabase_acceptance.structure import check
+from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-07")
 

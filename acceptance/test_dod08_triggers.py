@@ -3,12 +3,11 @@ update_tenants_updated_at are BEFORE UPDATE FOR EACH ROW, enabled, and call it; 
 updated_at to the statement time and leaves created_at alone, on both tables."""
 
 import pytest
-
-from fixtures.evidence import Evidence
-from fixtures.expected import Expected
-from fixtures.probes import Probe, managed_column, outcome, typed
-from fixtures.structure import SCHEMA_LEVEL, check
-from fixtures.verdict import differ, verdict
+from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.expected import Expected
+from supabase_acceptance.probes import Probe, managed_column, outcome, typed
+from supabase_acceptance.structure import SCHEMA_LEVEL, check
+from supabase_acceptance.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-08")
 

@@ -3,11 +3,10 @@ tenant_user_identifiers.identifier (alone, not per tenant) are declared unique A
 insert fails with 23505."""
 
 import pytest
-
-from fixtures.evidence import Evidence
-from fixtures.probes import Probe, outcome
-from fixtures.structure import check
-from fixtures.verdict import differ, finding, verdict
+from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.probes import Probe, outcome
+from supabase_acceptance.structure import check
+from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-09")
 

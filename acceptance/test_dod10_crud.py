@@ -2,11 +2,10 @@
 trace (everything in a transaction that is rolled back)."""
 
 import pytest
-
-from fixtures.evidence import Evidence
-from fixtures.probes import Probe, outcome
-from fixtures.structure import check
-from fixtures.verdict import differ, verdict
+from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.probes import Probe, outcome
+from supabase_acceptance.structure import check
+from supabase_acceptance.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-10")
 

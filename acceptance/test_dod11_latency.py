@@ -3,15 +3,14 @@ min/avg/p50/p95/p99/max), and a pool of 10 connections works under concurrent us
 
 import asyncpg
 import pytest
-
-from fixtures import latency
-from fixtures.client import pool as make_pool
-from fixtures.config import HarnessConfig
-from fixtures.evidence import Evidence
-from fixtures.expected import Expected
-from fixtures.rows import quote
-from fixtures.target import Target
-from fixtures.verdict import finding
+from supabase_acceptance import latency
+from supabase_acceptance.client import pool as make_pool
+from supabase_acceptance.config import HarnessConfig
+from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.expected import Expected
+from supabase_acceptance.rows import quote
+from supabase_acceptance.target import Target
+from supabase_acceptance.verdict import finding
 
 pytestmark = pytest.mark.dod("DOD-11")
 

@@ -2,8 +2,7 @@
 their exact text; an extra comment is listed as a divergence."""
 
 import pytest
-
-from fixtures.structure import check
+from supabase_acceptance.structure import check
 
 pytestmark = pytest.mark.dod("DOD-12")
 

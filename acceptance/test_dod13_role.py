@@ -3,9 +3,8 @@ SELECT/INSERT/UPDATE/DELETE on the six tables and USAGE/SELECT on their sequence
 more (not superuser, no CREATE, no DDL). Read-only catalog checks, one round trip for all."""
 
 import pytest
-
-from fixtures.reads import ROLE, TABLE_PRIVS, sequence_owners
-from fixtures.verdict import differ, verdict
+from supabase_acceptance.reads import ROLE, TABLE_PRIVS, sequence_owners
+from supabase_acceptance.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-13")
 WANT_TABLE = {"SELECT": True, "INSERT": True, "UPDATE": True, "DELETE": True,
@@ -18,7 +17,7 @@ WANT_SEQUENCE = {"usage": True, "select": True, "update": False}
 
 @pytest.fixture(scope="module")
 def role(db, target, expected):
-    """Read with the session's first round trip (fixtures/reads.py)."""
+    """Read with the session's first round trip (supabase_acceptance/reads.py)."""
     found = target.reads["role"]
     if found["role"] is None:
         pytest.skip(f"optional: role {ROLE} does not exist (the DDL's role block is commented out)")

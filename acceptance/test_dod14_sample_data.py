@@ -3,11 +3,10 @@ idempotently (a second load changes nothing); never on production. Run server-si
 transaction that is rolled back, so a shared staging database keeps what it had."""
 
 import pytest
-
-from fixtures.config import HarnessConfig
-from fixtures.evidence import Evidence
-from fixtures.probes import Probe, outcome, sample_block, sample_implies
-from fixtures.verdict import differ, finding, verdict
+from supabase_acceptance.config import HarnessConfig
+from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.probes import Probe, outcome, sample_block, sample_implies
+from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-14")
 

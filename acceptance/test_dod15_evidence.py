@@ -3,8 +3,7 @@ environment, the date — plus the apply log and the output of the seeds' own va
 (the SELECTs at the end of schema.sql), kept next to the report."""
 
 import pytest
-
-from fixtures.reads import validation_queries
+from supabase_acceptance.reads import validation_queries
 
 pytestmark = pytest.mark.dod("DOD-15")
 

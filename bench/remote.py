@@ -31,12 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from supabase_acceptance.apply import apply_file  # noqa: E402
+from supabase_acceptance.client import connect  # noqa: E402
+from supabase_acceptance.provision import Request, provision  # noqa: E402
+from supabase_acceptance.provision.pooler import pgbouncer  # noqa: E402
 from turns import Ledger, counting_proxy  # noqa: E402
-
-from fixtures.apply import apply_file  # noqa: E402
-from fixtures.client import connect  # noqa: E402
-from fixtures.provision import Request, provision  # noqa: E402
-from fixtures.provision.pooler import pgbouncer  # noqa: E402
 
 PHASES = ("connect", "snapshot", "behaviour", "DOD-11", "other", "report")
 BUDGET = {"total": 150, "behaviour": 15, "DOD-11 at least": 100}

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
-from fixtures.apply import apply_file
-from fixtures.client import connect
-from fixtures.provision import Request, Server, choose, embedded, native, provision
-from fixtures.provision.pooler import Pooler, pgbouncer
+from supabase_acceptance.apply import apply_file
+from supabase_acceptance.client import connect
+from supabase_acceptance.provision import Request, Server, choose, embedded, native, provision
+from supabase_acceptance.provision.pooler import Pooler, pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schema" / "schema.sql"

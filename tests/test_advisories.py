@@ -1,4 +1,4 @@
-"""The Supabase advisories (fixtures/advisories.py) on real Postgres: the canonical schema on a
+"""The Supabase advisories (advisories.py) on real Postgres: the canonical schema on a
 project's old privilege defaults is exposed (ERROR, proven by behaviour), on the new ones it is
 not, hardened it has no finding while every DoD item still passes through the pooler, and each
 advisory mutant is caught by its lint name. Strict mode's exit status; make supabase-harden."""
@@ -14,11 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from fixtures import advisories as adv
-from fixtures.apply import apply_file
-from fixtures.client import connect
-from fixtures.provision.pooler import pgbouncer
+from supabase_acceptance import advisories as adv
+from supabase_acceptance.apply import apply_file
+from supabase_acceptance.client import connect
+from supabase_acceptance.provision.pooler import pgbouncer
 
 from .conftest import ROOT, SCHEMA
 
@@ -353,7 +352,7 @@ def test_bad_advisories_option_is_one_usage_line(run_acceptance):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fixtures.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "supabase_acceptance.cli", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
 
 

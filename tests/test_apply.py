@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from fixtures.apply import ApplyError, apply_file, split
-from fixtures.errors import HarnessError
+from supabase_acceptance.apply import ApplyError, apply_file, split
+from supabase_acceptance.errors import HarnessError
 
 from .conftest import SCHEMA
 

@@ -12,8 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
-from fixtures.signoff import EXIT
+from supabase_acceptance.signoff import EXIT
 
 from ._services import closed_port, listener
 from .conftest import ROOT, start_acceptance

@@ -1,4 +1,4 @@
-"""The behaviour probe (fixtures/probes.py): one round trip for every behaviour check, nothing
+"""The behaviour probe (probes.py): one round trip for every behaviour check, nothing
 left behind, and DOD-14 fails on a sample block that a second load changes."""
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ import json
 import sys
 
 import asyncpg
-
-from fixtures import probes
-from fixtures.apply import apply_file
-from fixtures.client import POOLER_SAFE
-from fixtures.expected import load
-from fixtures.provision._cluster import free_port
+from supabase_acceptance import probes
+from supabase_acceptance.apply import apply_file
+from supabase_acceptance.client import POOLER_SAFE
+from supabase_acceptance.expected import load
+from supabase_acceptance.provision._cluster import free_port
 
 from .conftest import ROOT, SCHEMA
 

@@ -11,7 +11,7 @@ from .conftest import ROOT
 
 def cli(*args: str, cwd=ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "fixtures.cli", *args],
+        [sys.executable, "-m", "supabase_acceptance.cli", *args],
         cwd=cwd, capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
 

@@ -12,9 +12,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-
-from fixtures.client import connect
-from fixtures.provision.pooler import pgbouncer
+from supabase_acceptance.client import connect
+from supabase_acceptance.provision.pooler import pgbouncer
 
 from .conftest import SCHEMA
 from .test_mutants import FAILED, _drop, _fresh, _host

@@ -7,12 +7,11 @@ import subprocess
 import sys
 
 import yaml
-
-from fixtures.apply import apply_file
-from fixtures.catalog import snapshot
-from fixtures.compare import Rules, diff
-from fixtures.expected import EXPECTED_FILE, load, render
-from fixtures.structure import DOD_FILE, EQUIVALENCES_FILE
+from supabase_acceptance.apply import apply_file
+from supabase_acceptance.catalog import snapshot
+from supabase_acceptance.compare import Rules, diff
+from supabase_acceptance.expected import EXPECTED_FILE, load, render
+from supabase_acceptance.structure import DOD_FILE, EQUIVALENCES_FILE
 
 from .conftest import IMAGE, ROOT, SCHEMA
 
@@ -34,7 +33,7 @@ async def test_an_empty_database_does_not_match(fresh_db):
 
 def test_the_documented_regenerate_command_reproduces_the_file(tmp_path):
     out = tmp_path / "expected.yaml"
-    subprocess.run([sys.executable, "-m", "fixtures.expected", "--out", str(out),
+    subprocess.run([sys.executable, "-m", "supabase_acceptance.expected", "--out", str(out),
                     "--pg-image", IMAGE], cwd=ROOT, check=True, timeout=120)  # fmt: skip
     assert yaml.safe_load(out.read_text()) == yaml.safe_load(EXPECTED_FILE.read_text())
 

@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-
-from fixtures.cli import _unique_log
-from fixtures.provision._cluster import sweep
-from fixtures.signoff import EXIT
+from supabase_acceptance.cli import _unique_log
+from supabase_acceptance.provision._cluster import sweep
+from supabase_acceptance.signoff import EXIT
 
 from ._services import closed_port
 from .conftest import IMAGE, ROOT, start_acceptance, suite_args
@@ -43,10 +42,12 @@ def test_the_mode_comes_from_the_items_not_the_m_text(run_acceptance, pytester):
 def test_an_acceptance_test_without_a_dod_marker_is_a_collection_error(pytester):
     pytester.makepyfile(test_orphan="async def test_orphan(db):\n    assert True\n")
     result = pytester.runpytest_subprocess(
-        *suite_args("-p", "fixtures.plugin", "-p", "fixtures.fixtures", "-m", "local",
-                    "--report-dir", str(pytester.path / "reports"),
-                    str(pytester.path / "test_orphan.py")),
-    )  # fmt: skip
+        *suite_args(
+            *("-p", "supabase_acceptance.plugin", "-p", "supabase_acceptance.fixtures"),
+            *("-m", "local", "--report-dir", str(pytester.path / "reports")),
+            str(pytester.path / "test_orphan.py"),
+        ),
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *test_orphan*needs exactly one of*dod*advisory*"])
     assert not list((pytester.path / "reports").glob("acceptance-*"))

@@ -9,9 +9,8 @@ from urllib.parse import quote
 
 import asyncpg
 import pytest
-
-from fixtures.errors import Secret, mask
-from fixtures.remote import parse
+from supabase_acceptance.errors import Secret, mask
+from supabase_acceptance.remote import parse
 
 LOUD = ("-vv", "--showlocals", "--tb=long", "-rA")
 

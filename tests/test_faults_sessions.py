@@ -11,10 +11,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
-from fixtures.client import pool as harness_pool
-from fixtures.provision import Request, provision
-from fixtures.signoff import EXIT
+from supabase_acceptance.client import pool as harness_pool
+from supabase_acceptance.provision import Request, provision
+from supabase_acceptance.signoff import EXIT
 
 from .conftest import make_staging
 

@@ -19,11 +19,10 @@ from typing import Any
 
 import pytest
 import yaml
-
-from fixtures.apply import apply_file
-from fixtures.client import connect
-from fixtures.provision.pooler import pgbouncer
-from fixtures.signoff import EXIT
+from supabase_acceptance.apply import apply_file
+from supabase_acceptance.client import connect
+from supabase_acceptance.provision.pooler import pgbouncer
+from supabase_acceptance.signoff import EXIT
 
 from ._services import delaying_proxy
 from .conftest import ROOT, SCHEMA
@@ -90,7 +89,7 @@ def _expected_file(server, mutant: dict, database: str, tmp: Path) -> list[str]:
     name = f"exp_{database}"
     asyncio.run(_fresh(server, name, mutate(SCHEMA.read_text(), mutant, "expected_"), tmp))
     try:
-        cmd = [sys.executable, "-m", "fixtures.expected", server.dsn(name)]
+        cmd = [sys.executable, "-m", "supabase_acceptance.expected", server.dsn(name)]
         out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     finally:
         asyncio.run(_drop(server, name))

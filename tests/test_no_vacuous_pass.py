@@ -10,9 +10,8 @@ import json
 import os
 
 import pytest
-
-from fixtures.provision.pooler import pgbouncer
-from fixtures.signoff import items
+from supabase_acceptance.provision.pooler import pgbouncer
+from supabase_acceptance.signoff import items
 
 from .test_mutants import _drop, _fresh, _host
 

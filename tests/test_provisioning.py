@@ -18,10 +18,9 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-from fixtures.client import connect
-from fixtures.errors import HarnessError
-from fixtures.provision import BACKENDS, Request, choose, container, embedded, provision
+from supabase_acceptance.client import connect
+from supabase_acceptance.errors import HarnessError
+from supabase_acceptance.provision import BACKENDS, Request, choose, container, embedded, provision
 
 from .conftest import IMAGE, ROOT, start_acceptance
 

@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 
 import asyncpg
-
-from fixtures.client import connect
-from fixtures.provision import Request, provision
-from fixtures.signoff import EXIT
+from supabase_acceptance.client import connect
+from supabase_acceptance.provision import Request, provision
+from supabase_acceptance.signoff import EXIT
 
 from .conftest import ROOT, make_staging, start_acceptance
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from fixtures.apply import apply_file
-from fixtures.client import connect
+from supabase_acceptance.apply import apply_file
+from supabase_acceptance.client import connect
 
 from .conftest import IMAGE, ROOT, SCHEMA
 
@@ -89,7 +88,7 @@ async def _drop(server, name: str) -> None:
 
 def regenerate(server, schema: Path, out: Path) -> None:
     """The README's regenerate command (`--schema-file F --out OUT`)."""
-    cmd = [sys.executable, "-m", "fixtures.expected", "--schema-file", str(schema),
+    cmd = [sys.executable, "-m", "supabase_acceptance.expected", "--schema-file", str(schema),
            "--out", str(out), "--pg-image", IMAGE]  # fmt: skip
     subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
 

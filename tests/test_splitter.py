@@ -6,8 +6,7 @@ import string
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from fixtures.apply import split
+from supabase_acceptance.apply import split
 
 
 def heads(sql: str) -> list[str]:

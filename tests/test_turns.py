@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from fixtures.client import POOLER_SAFE
-from fixtures.provision._cluster import free_port
+from supabase_acceptance.client import POOLER_SAFE
+from supabase_acceptance.provision._cluster import free_port
 
 from .conftest import ROOT
 
