@@ -13,16 +13,15 @@ from typing import Any
 import asyncpg
 import pytest
 from supabase_acceptance import advisories as adv
-from supabase_acceptance.evidence import RUN_KEY
 
 pytestmark = pytest.mark.advisory
 LINTS = list(adv.config()["lints"])
 
 
 @pytest.fixture(scope="module")
-async def advised(db, target, harness_config, run_id, pytestconfig) -> dict[str, Any]:
+async def advised(db, target, harness, run_id, pytestconfig) -> dict[str, Any]:
     """Catalog (one query) + behaviour proof (one round trip) + lints, recorded for the run."""
-    if harness_config.advisories == "off":
+    if harness.config.advisories == "off":
         pytest.skip("--advisories=off")
     cat = target.reads.get("advisories") or await adv.read_catalog(db)
     roles = adv.api_roles(cat)
@@ -38,10 +37,10 @@ async def advised(db, target, harness_config, run_id, pytestconfig) -> dict[str,
             why = f"the behaviour proof failed ({exc.sqlstate}: {exc}); findings from the catalog"
     result = adv.lint(cat, proof, proved=bool(roles) and not why, unproven_why=why,
                       read_only=read_only)  # fmt: skip
-    run = pytestconfig.stash.get(RUN_KEY, None)
+    run = harness.run
     if run is not None:
         run.advisories = {
-            "mode": harness_config.advisories,
+            "mode": harness.config.advisories,
             "findings": [f.as_dict() for f in result.findings],
             "accepted": [f.as_dict() for f in result.accepted],
             "skipped": result.skipped,

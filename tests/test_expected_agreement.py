@@ -11,7 +11,7 @@ from supabase_acceptance.apply import apply_file
 from supabase_acceptance.catalog import snapshot
 from supabase_acceptance.compare import Rules, diff
 from supabase_acceptance.expected import EXPECTED_FILE, load, render
-from supabase_acceptance.structure import DOD_FILE, EQUIVALENCES_FILE
+from supabase_acceptance.harness import DOD_FILE, EQUIVALENCES_FILE
 
 from .conftest import IMAGE, ROOT, SCHEMA
 
