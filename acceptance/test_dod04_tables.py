@@ -1,15 +1,18 @@
-"""DOD-04 Six tables: public holds exactly the six tables, each defined as the DDL defines it
+"""Tables: public holds exactly the tables of the DDL, each defined as the DDL defines it
 (persistence, kind, partitioning, inheritance, row level security forced); no out-of-scope
 table exists."""
 
 import pytest
-from supabase_acceptance.structure import check
+from supabase_acceptance.catalog import Catalog
+from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.expected import Expected
+from supabase_acceptance.structure import Structure, check
 from supabase_acceptance.verdict import verdict
 
 pytestmark = pytest.mark.dod("DOD-04")
 
 
-def test_canonical_table_exists_in_public(catalog, evidence, table):
+def test_canonical_table_exists_in_public(catalog: Catalog, evidence: Evidence, table: str) -> None:
     schemas = catalog.schemas_of(table)
     evidence.facts("have (catalog snapshot)", {"schemas holding it": schemas})
     evidence.facts("want (expected.yaml)", {"schema": "public"})
@@ -17,26 +20,38 @@ def test_canonical_table_exists_in_public(catalog, evidence, table):
     if "public" in schemas:
         return
     where = f"found in schema {', '.join(schemas)}" if schemas else "absent"
-    verdict("DOD-04", [f"table {table}: have {where}, want in public"])
+    verdict(evidence, [f"table {table}: have {where}, want in public"])
 
 
-def test_table_is_defined_as_in_the_ddl(structure, evidence, table):
-    check(structure, evidence, "DOD-04", table, "tables defined as in the DDL")
+def test_table_is_defined_as_in_the_ddl(
+    structure: Structure, evidence: Evidence, table: str
+) -> None:
+    check(structure, evidence, table, "tables defined as in the DDL")
 
 
-def test_public_holds_no_extra_table(structure, expected, evidence):
-    extra = [d for d in structure.differences if d.item == "DOD-04" and d.kind == "tables"
-             and d.property == "exists" and d.have != "missing"]  # fmt: skip
+def test_public_holds_no_extra_table(
+    structure: Structure, expected: Expected, evidence: Evidence
+) -> None:
+    extra = [
+        d
+        for d in structure.differences
+        if d.item == evidence.dod
+        and d.kind == "tables"
+        and d.property == "exists"
+        and d.have != "missing"
+    ]
     views = [d.line for d in structure.differences if d.kind == "relations"]
     evidence.facts("have (catalog snapshot)", sorted(structure.live["tables"]))
     evidence.facts("want (expected.yaml)", sorted(expected.tables))
     if views:
         evidence.facts("divergences", views)
-    verdict("DOD-04", [d.line for d in extra])
+    verdict(evidence, [d.line for d in extra])
 
 
-def test_no_out_of_scope_table_exists(catalog, expected, evidence):
+def test_no_out_of_scope_table_exists(
+    catalog: Catalog, expected: Expected, evidence: Evidence
+) -> None:
     there = sorted(set(catalog.public_tables()) & set(expected.forbidden_tables))
     evidence.facts("have (catalog snapshot)", {"out-of-scope present": there})
     evidence.facts("want (expected.yaml)", {"none of": expected.forbidden_tables})
-    verdict("DOD-04", [f"public: out-of-scope tables have {there}, want none" if there else None])
+    verdict(evidence, [f"public: out-of-scope tables have {there}, want none" if there else None])

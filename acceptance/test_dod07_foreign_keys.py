@@ -1,19 +1,21 @@
-"""DOD-07 Foreign keys with cascade: declared ON DELETE CASCADE in the catalog AND shown by
-behaviour: deleting a parent removes its children and spares other rows; an orphan fails
-with 23503. Writes happen in a transaction that is rolled back."""
+"""Foreign keys with cascade: declared ON DELETE CASCADE in the catalog AND shown by behaviour:
+deleting a parent removes its children and spares other rows; an orphan fails with 23503.
+Writes happen in a transaction that is rolled back."""
 
 import pytest
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.probes import Probe, outcome
-from supabase_acceptance.structure import check
+from supabase_acceptance.structure import Structure, check
 from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-07")
 
 
-def test_foreign_keys_are_declared_as_in_the_ddl_and_no_other(structure, evidence, table):
+def test_foreign_keys_are_declared_as_in_the_ddl_and_no_other(
+    structure: Structure, evidence: Evidence, table: str
+) -> None:
     """ON DELETE and ON UPDATE actions, MATCH, deferrability, validated; no extra FK."""
-    check(structure, evidence, "DOD-07", table, "foreign keys as in the DDL")
+    check(structure, evidence, table, "foreign keys as in the DDL")
 
 
 KEPT = {True: "kept", False: "deleted"}
@@ -23,29 +25,29 @@ async def test_deleting_a_parent_removes_its_children_and_spares_other_rows(
     probe: Probe, evidence: Evidence, fk_case: str
 ) -> None:
     tally = "cascades shown by a DELETE"
-    r = outcome(probe, evidence, "DOD-07", fk_case, tally)
+    r = outcome(probe, evidence, fk_case, tally)
     if "sqlstate" in r["delete"]:
         evidence.tally(tally, 0, 1)
         error = f"{r['delete']['sqlstate']} ({r['delete']['message']})"
         want_cascade = "want its children deleted with it (ON DELETE CASCADE)"
-        finding("DOD-07", f"{fk_case}: deleting a parent have error {error}, {want_cascade}")
+        finding(evidence, f"{fk_case}: deleting a parent have error {error}, {want_cascade}")
     keys = ("child of the deleted parent", "child of another parent", "other parent")
     have = {k: KEPT[r[k]] for k in keys}
     want = dict(zip(keys, ("deleted", "kept", "kept"), strict=True))
     evidence.have_want(have, want)
     evidence.tally(tally, have == want, 1)
-    verdict("DOD-07", [differ(f"{fk_case} {k}", "row", have[k], want[k]) for k in want])
+    verdict(evidence, [differ(f"{fk_case} {k}", "row", have[k], want[k]) for k in want])
 
 
 async def test_inserting_an_orphan_fails_with_23503(
     probe: Probe, evidence: Evidence, fk_case: str
 ) -> None:
     tally = "orphans rejected (23503)"
-    orphan = outcome(probe, evidence, "DOD-07", fk_case, tally)["orphan"]
+    orphan = outcome(probe, evidence, fk_case, tally)["orphan"]
     label = f"{fk_case} orphan insert ({orphan['values']})"
     have = {k: orphan.get(k) for k in ("sqlstate", "message", "ok")}
     evidence.have_want(have, {"sqlstate": "23503"})
     evidence.tally(tally, orphan.get("sqlstate") == "23503", 1)
     if "sqlstate" not in orphan:
-        finding("DOD-07", f"{label}: have accepted, want 23503")
-    verdict("DOD-07", [differ(label, "SQLSTATE", orphan["sqlstate"], "23503")])
+        finding(evidence, f"{label}: have accepted, want 23503")
+    verdict(evidence, [differ(label, "SQLSTATE", orphan["sqlstate"], "23503")])

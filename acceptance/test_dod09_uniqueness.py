@@ -1,20 +1,21 @@
-"""DOD-09 Uniqueness: users.username, users.email, user_sessions.token_jti, tenants.tenant_id,
-tenant_user_identifiers.identifier (alone, not per tenant) are declared unique AND a duplicate
-insert fails with 23505."""
+"""Uniqueness: every UNIQUE of the DDL (on exactly its columns: alone where the DDL says alone,
+not per tenant) is declared AND a duplicate insert fails with 23505."""
 
 import pytest
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.probes import Probe, outcome
-from supabase_acceptance.structure import check
+from supabase_acceptance.structure import Structure, check
 from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-09")
 
 
-def test_unique_constraints_are_declared_and_nothing_else_constrains(structure, evidence, table):
+def test_unique_constraints_are_declared_and_nothing_else_constrains(
+    structure: Structure, evidence: Evidence, table: str
+) -> None:
     """Each UNIQUE on exactly its columns, not deferrable; no extra UNIQUE, EXCLUDE or unique
     index (they change what the application can store)."""
-    check(structure, evidence, "DOD-09", table, "unique constraints as in the DDL")
+    check(structure, evidence, table, "unique constraints as in the DDL")
 
 
 async def test_duplicate_insert_fails_with_23505(
@@ -22,13 +23,13 @@ async def test_duplicate_insert_fails_with_23505(
 ) -> None:
     """The duplicate differs in every other column, including its parent row (another tenant)."""
     tally = "duplicates rejected (23505)"
-    r = outcome(probe, evidence, "DOD-09", unique_case, tally)
+    r = outcome(probe, evidence, unique_case, tally)
     dup, label = r["duplicate"], f"duplicate {unique_case} {r['values']} (other columns differ)"
     evidence.have_want(dup, {"sqlstate": "23505"})
     evidence.tally(tally, dup.get("sqlstate") == "23505", 1)
     if "sqlstate" not in dup:
-        finding("DOD-09", f"{label}: have accepted, want 23505")
-    verdict("DOD-09", [differ(label, "SQLSTATE", dup["sqlstate"], "23505")])
+        finding(evidence, f"{label}: have accepted, want 23505")
+    verdict(evidence, [differ(label, "SQLSTATE", dup["sqlstate"], "23505")])
 
 
 async def test_on_conflict_do_nothing_skips_a_duplicate(
@@ -37,7 +38,7 @@ async def test_on_conflict_do_nothing_skips_a_duplicate(
     """What the application writes (`INSERT ... ON CONFLICT (cols) DO NOTHING`) works: a
     DEFERRABLE unique cannot be its arbiter (55000), a missing one matches nothing (42P10)."""
     tally = "ON CONFLICT DO NOTHING skipped the duplicate"
-    r = outcome(probe, evidence, "DOD-09", unique_case, tally)
+    r = outcome(probe, evidence, unique_case, tally)
     cols = unique_case.split(".", 1)[1].replace("+", ", ")
     label = f"{unique_case}: INSERT ... ON CONFLICT ({cols}) DO NOTHING of {r['values']}"
     tried = r["on conflict"]
@@ -50,4 +51,4 @@ async def test_on_conflict_do_nothing_skips_a_duplicate(
     want = {"error": None, "rows inserted": 0, "rows with the values": r["rows before"]}
     evidence.have_want(have, want)
     evidence.tally(tally, have == want, 1)
-    verdict("DOD-09", [differ(label, k, have[k], want[k]) for k in want])
+    verdict(evidence, [differ(label, k, have[k], want[k]) for k in want])

@@ -1,10 +1,10 @@
-"""DOD-10 CRUD: create, read, update and delete work on every table; remote runs leave no
-trace (everything in a transaction that is rolled back)."""
+"""CRUD: create, read, update and delete work on every table; remote runs leave no trace
+(everything in a transaction that is rolled back)."""
 
 import pytest
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.probes import Probe, outcome
-from supabase_acceptance.structure import check
+from supabase_acceptance.structure import Structure, check
 from supabase_acceptance.verdict import differ, verdict
 
 pytestmark = pytest.mark.dod("DOD-10")
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.dod("DOD-10")
 async def test_create_read_update_delete_work(probe: Probe, evidence: Evidence, table: str) -> None:
     """Each step read back by its own SELECT and compared with what was sent (not RETURNING)."""
     tally = "tables with working CRUD"
-    r = outcome(probe, evidence, "DOD-10", table, tally, what="CRUD")
+    r = outcome(probe, evidence, table, tally, what="CRUD")
     read, updated = r["read"] or {}, r["updated"] or {}
     have: dict[str, object] = {f"{table} UPDATE": r["update"], f"{table} DELETE": r["delete"]}
     want: dict[str, object] = {f"{table} UPDATE": {"ok": 1}, f"{table} DELETE": {"ok": 1}}
@@ -27,9 +27,11 @@ async def test_create_read_update_delete_work(probe: Probe, evidence: Evidence, 
     want[f"{table} after delete"] = "gone"
     evidence.have_want(have, want)
     evidence.tally(tally, have == want, 1)
-    verdict("DOD-10", [differ(k, "value", have[k], want[k]) for k in want])
+    verdict(evidence, [differ(k, "value", have[k], want[k]) for k in want])
 
 
-def test_no_rule_rewrites_what_the_application_sends(structure, evidence, table):
+def test_no_rule_rewrites_what_the_application_sends(
+    structure: Structure, evidence: Evidence, table: str
+) -> None:
     """A RULE (DO INSTEAD / DO ALSO) on a table changes what CRUD stores or returns."""
-    check(structure, evidence, "DOD-10", table, "tables without rules", empty_ok=True)
+    check(structure, evidence, table, "tables without rules", empty_ok=True)

@@ -1,10 +1,12 @@
-"""DOD-14 Sample data (dev/staging only): the DDL's commented sample block loads, and loads
-idempotently (a second load changes nothing); never on production. Run server-side inside a
-transaction that is rolled back, so a shared staging database keeps what it had."""
+"""Sample data (dev/staging only): the DDL's commented sample block (under the header
+schema/samples.yaml names) loads, and loads idempotently (a second load changes nothing);
+never on production. Run server-side inside a transaction that is rolled back, so a shared
+staging database keeps what it had. The rows are the block's own, read from its statements."""
 
 import pytest
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.expected import Expected
 from supabase_acceptance.probes import Probe, outcome, sample_block, sample_implies
 from supabase_acceptance.verdict import differ, finding, verdict
 
@@ -12,14 +14,16 @@ pytestmark = pytest.mark.dod("DOD-14")
 
 
 async def test_sample_block_loads_idempotently(
-    probe: Probe, harness_config: HarnessConfig, evidence: Evidence
+    probe: Probe, harness_config: HarnessConfig, expected: Expected, evidence: Evidence
 ) -> None:
     """The state after the second load is read on its own and compared with the state read
     after the first; the first load must add what the block's statements insert."""
-    block = sample_block(harness_config.schema_file.read_text())
+    header = expected.samples.block
+    block = sample_block(harness_config.schema_file.read_text(), header)
     if block is None:
-        finding("DOD-14", "schema.sql: sample block have none, want the commented block")
-    r = outcome(probe, evidence, "DOD-14", "sample block", "sample loads idempotent")
+        name = harness_config.schema_file.name
+        finding(evidence, f"{name}: sample block have none, want the one under {header!r}")
+    r = outcome(probe, evidence, "sample block", "sample loads idempotent")
     implied = sample_implies(block)
     before, first, second = r["before"], r["first"]["state"], r["second"]["state"]
     added = {t: first[t]["rows"] - before[t]["rows"] for t in first}
@@ -54,4 +58,4 @@ async def test_sample_block_loads_idempotently(
         else f"{len(implied)} statements; a second load changed the data"
     )
     evidence.tally("sample loads idempotent", ok, 1)
-    verdict("DOD-14", [differ(f"sample data {k}", "rows", have[k], want[k]) for k in want])
+    verdict(evidence, [differ(f"sample data {k}", "rows", have[k], want[k]) for k in want])

@@ -3,6 +3,8 @@
 import json
 import os
 import time
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -10,12 +12,14 @@ STAMPS: dict[str, float] = {}
 FIXTURES = {"_local_server": "provision", "_local_pooler": "pooler", "target": "apply"}
 
 
-def pytest_sessionstart(session):
+def pytest_sessionstart(session: pytest.Session) -> None:
     STAMPS["session_start"] = time.time()
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef, request):
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, Any, Any]:
     t0 = time.time()
     try:
         return (yield)
@@ -27,7 +31,7 @@ def pytest_fixture_setup(fixturedef, request):
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtestloop(session):
+def pytest_runtestloop(session: pytest.Session) -> Generator[None, Any, Any]:
     STAMPS["loop_start"] = time.time()
     try:
         return (yield)
@@ -36,7 +40,7 @@ def pytest_runtestloop(session):
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_sessionfinish(session, exitstatus):
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[None, Any, Any]:
     STAMPS["finish_start"] = time.time()
     try:
         return (yield)
@@ -45,7 +49,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
+def pytest_unconfigure(config: pytest.Config) -> None:
     STAMPS["end"] = time.time()
     with open(os.environ["BENCH_TIMING_OUT"], "w") as out:
         json.dump(STAMPS, out)

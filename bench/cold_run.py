@@ -29,15 +29,21 @@ PHASES = ("startup", "provision", "pooler", "apply", "checks", "report", "exit",
 def one_run(backend: str, extra: list[str]) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "timing.json"
-        env = {**os.environ, "BENCH_TIMING_OUT": str(out),
-               "PYTHONPATH": f"{ROOT / 'bench'}:{os.environ.get('PYTHONPATH', '')}"}  # fmt: skip
+        env = {
+            **os.environ,
+            "BENCH_TIMING_OUT": str(out),
+            "PYTHONPATH": f"{ROOT / 'bench'}:{os.environ.get('PYTHONPATH', '')}",
+        }
         t0 = time.time()
+        pytest_args = ["-m", "local", "-q", "-p", "_timing", "-p", "no:cacheprovider"]
+        where = [f"--pg-backend={backend}", f"--report-dir={tmp}/reports"]
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-m", "local", "-q", "-p", "_timing",
-             "-p", "no:cacheprovider", f"--pg-backend={backend}",
-             f"--report-dir={tmp}/reports", *extra],
-            cwd=ROOT, env=env, capture_output=True, text=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "pytest", *pytest_args, *where, *extra],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         wall = time.time() - t0
         if proc.returncode != 0:
             sys.exit(f"{backend}: pytest exited {proc.returncode}:\n{proc.stdout[-2000:]}")

@@ -35,6 +35,7 @@ class Ledger:
     turns: list[Turn] = field(default_factory=list)
     answered: int = 0  # deepest turn whose answer reached the client
     connections: int = 0
+    port: int = 0  # where the proxy listens (the kernel's choice when asked for port 0)
 
     @property
     def depth(self) -> int:
@@ -56,10 +57,12 @@ class Ledger:
 def counting_proxy(
     listen: tuple[str, int], target: tuple[str, int], delay_s: float
 ) -> Iterator[Ledger]:
-    """Serve `listen`, forward to `target`; the ledger fills while the block runs."""
+    """Serve `listen`, forward to `target`; the ledger fills while the block runs. Port 0:
+    the kernel picks a free one, bound at once (no race), told in `ledger.port`."""
     ledger = Ledger()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
+    failed: list[OSError] = []
     ids = itertools.count(1)
     stop: dict[str, asyncio.Event] = {}
 
@@ -121,7 +124,13 @@ def counting_proxy(
 
     async def main() -> None:
         stop["event"] = asyncio.Event()
-        server = await asyncio.start_server(handle, *listen)
+        try:
+            server = await asyncio.start_server(handle, *listen)
+        except OSError as exc:  # the address is taken: the caller must hear it
+            failed.append(exc)
+            ready.set()
+            return
+        ledger.port = server.sockets[0].getsockname()[1]
         ready.set()
         await stop["event"].wait()
         server.close()
@@ -133,6 +142,9 @@ def counting_proxy(
     thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
     thread.start()
     ready.wait(5)
+    if failed:
+        thread.join(5)
+        raise failed[0]
     try:
         yield ledger
     finally:

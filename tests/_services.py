@@ -47,10 +47,16 @@ def listener(reply: bytes | None) -> Iterator[int]:
             conn.close()
 
 
+_HELD: list[socket.socket] = []  # bound, never listening: refused, and nobody can take them
+
+
 def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port that refuses connections for the rest of the session: bound by us
+    without listen(), so no other process can start listening on it meanwhile."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    _HELD.append(s)
+    return s.getsockname()[1]
 
 
 @contextlib.contextmanager

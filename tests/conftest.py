@@ -7,13 +7,13 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import pytest
-from supabase_acceptance.apply import apply_file
+from supabase_acceptance import databases
 from supabase_acceptance.client import connect
 from supabase_acceptance.provision import Request, Server, choose, embedded, native, provision
 from supabase_acceptance.provision.pooler import Pooler, pgbouncer
@@ -29,12 +29,12 @@ def pg_tool(name: str) -> str:
     dirs = native.candidates()
     emb = embedded.bindir(Request(embedded_major=18))
     dirs += [emb] if emb else []
-    best = max(
-        (d for d in dirs if (d / name).is_file()),
-        key=lambda d: int(subprocess.run([str(d / name), "--version"], capture_output=True,
-                                         text=True).stdout.split()[-1].split(".")[0]),
-    )  # fmt: skip
-    return str(best / name)
+
+    def major(d: Path) -> int:
+        out = subprocess.run([str(d / name), "--version"], capture_output=True, text=True)
+        return int(out.stdout.split()[-1].split(".")[0])
+
+    return str(max((d for d in dirs if (d / name).is_file()), key=major) / name)
 
 
 @pytest.fixture(scope="session")
@@ -45,27 +45,17 @@ def server() -> Iterator[Server]:
 
 
 @pytest.fixture
-async def fresh_db(server: Server) -> AsyncIterator[Callable]:
+async def fresh_db(server: Server) -> AsyncIterator[Callable[[], Awaitable[asyncpg.Connection]]]:
     """Factory: an empty database on the shared test server, dropped afterwards."""
-    made: list[str] = []
-    admin = await connect(server.dsn())
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def make() -> asyncpg.Connection:
-        name = f"t{os.getpid()}_{len(made)}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        made.append(name)
-        conn = await connect(server.dsn(name))
-        conns.append(conn)
-        return conn
+        async def make() -> asyncpg.Connection:
+            db = await stack.enter_async_context(databases.scratch(server, "t"))
+            conn = await connect(db.dsn)
+            stack.push_async_callback(conn.close)
+            return conn
 
-    conns: list[asyncpg.Connection] = []
-    yield make
-    for conn in conns:
-        await conn.close()
-    for name in made:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+        yield make
 
 
 @dataclass
@@ -84,10 +74,8 @@ class Staging:
     def dump(self) -> list[str]:
         """pg_dump --data-only, minus sequence positions (a rolled-back insert may advance
         them; that is the cost the DoD accepts) and the dump's own per-run lines."""
-        out = subprocess.run(
-            [pg_tool("pg_dump"), "--data-only", "--no-owner", self.server.dsn(self.database)],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        dump = [pg_tool("pg_dump"), "--data-only", "--no-owner", self.server.dsn(self.database)]
+        out = subprocess.run(dump, capture_output=True, text=True, check=True).stdout
         noise = ("--", "\\restrict", "\\unrestrict")  # comments, pg_dump's per-run key
         return [ln for ln in out.splitlines() if "setval(" not in ln and not ln.startswith(noise)]
 
@@ -96,21 +84,13 @@ class Staging:
 async def make_staging(
     server: Server, settings: dict[str, object] | None = None
 ) -> AsyncIterator[Staging]:
-    name = f"staging_{os.getpid()}"
-    admin = await connect(server.dsn())
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    conn = await connect(server.dsn(name))
-    await apply_file(conn, SCHEMA)
-    await conn.execute(STAGING_ROWS.read_text())
-    await conn.close()
+    async def rows(conn: asyncpg.Connection) -> None:
+        await conn.execute(STAGING_ROWS.read_text())
+
     host = f"127.0.{os.getpid() % 200 + 20}.{os.getpid() % 250 + 2}"
-    try:
+    async with databases.scratch(server, "staging", ddl=SCHEMA, setup=rows) as db:
         with pgbouncer(server, host=host, port=6543, settings=settings) as pooler:
-            yield Staging(server, pooler, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            yield Staging(server, pooler, db.name)
 
 
 @pytest.fixture
@@ -122,16 +102,15 @@ async def staging(server: Server) -> AsyncIterator[Staging]:
 def suite_args(*args: str) -> list[str]:
     """Arguments that run the real acceptance suite from anywhere, as a user would (with the
     test image: no registry is reachable where CI builds its own)."""
-    return ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "-p", "no:cacheprovider",
-            "--pg-image", IMAGE, *args]  # fmt: skip
+    where = ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT)]
+    return [*where, "-p", "no:cacheprovider", "--pg-image", IMAGE, *args]
 
 
 def start_acceptance(*args: str, env: dict | None = None) -> subprocess.Popen:
     """The acceptance suite in a child process whose output is read line by line."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "pytest", *suite_args(*args)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-    )  # fmt: skip
+    command = [sys.executable, "-m", "pytest", *suite_args(*args)]
+    out = subprocess.PIPE
+    return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
 
 
 @pytest.fixture
@@ -148,6 +127,13 @@ def run_acceptance(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]
     return run
 
 
+def _row(name: str, item: str | None, failed: list[str], *verdicts: bool) -> str:
+    """One line of the mutation or equal-meaning table, columns aligned."""
+    said = " ".join(f"{'yes' if v else 'NO':<6}" for v in verdicts).rstrip()
+    head = f"{name:<46} " + (f"{item:<7} " if item is not None else "")
+    return f"{head}{', '.join(failed) or '-':<34} {said}"
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The mutation table (mutant, expected item, items that failed, caught or not) and the
     equal-meaning table (variant, items that failed, divergence listed, passed or not)."""
@@ -156,14 +142,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     lines: list[str] = []
     if RESULTS:
         lines += [f"{'mutant':<46} {'item':<7} {'items that failed':<34} caught"]
-        lines += [f"{r['mutant']:<46} {r['item']:<7} {', '.join(r['failed']) or '-':<34} "
-                  f"{'yes' if r['caught'] else 'NO'}" for r in RESULTS]  # fmt: skip
+        lines += [_row(r["mutant"], r["item"], r["failed"], r["caught"]) for r in RESULTS]
         lines.append(f"{sum(r['caught'] for r in RESULTS)}/{len(RESULTS)} mutants caught")
     if EQUAL_RESULTS:
         lines += ["", f"{'equal-meaning variant':<46} {'items that failed':<34} listed passed"]
-        lines += [f"{r['variant']:<46} {', '.join(r['failed']) or '-':<34} "
-                  f"{'yes' if r['listed'] else 'NO':<6} {'yes' if r['passed'] else 'NO'}"
-                  for r in EQUAL_RESULTS]  # fmt: skip
+        lines += [
+            _row(r["variant"], None, r["failed"], r["listed"], r["passed"]) for r in EQUAL_RESULTS
+        ]
         passed = sum(r["passed"] for r in EQUAL_RESULTS)
         lines.append(f"{passed}/{len(EQUAL_RESULTS)} equal-meaning variants passed")
     if not lines:

@@ -11,12 +11,16 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from supabase_acceptance import advisories as adv
+from supabase_acceptance import databases
 from supabase_acceptance.apply import apply_file
 from supabase_acceptance.client import connect
+from supabase_acceptance.errors import HarnessError
 from supabase_acceptance.provision.pooler import pgbouncer
 
 from .conftest import ROOT, SCHEMA
@@ -37,25 +41,34 @@ async def build(conn, defaults: str | None, *files: Path, extra: str = "") -> No
         await conn.execute(extra)
 
 
-async def advise(conn, *, read_only: bool = False, backend: list[str] | None = None):
-    cat = await adv.read_catalog(conn, backend)
-    roles = adv.api_roles(cat)
-    sql, proof = (await adv.prove(conn, cat, roles, "t01", read_only)) if roles else ("", {})
-    return sql, adv.lint(cat, proof, proved=bool(roles), read_only=read_only)
+@pytest.fixture(scope="module")
+def spec() -> adv.AdvisorySpec:
+    """schema/advisories.yaml, as the harness loads it in pytest_configure."""
+    return adv.AdvisorySpec.load()
+
+
+async def advise(conn, spec, *, read_only: bool = False, backend: list[str] | None = None):
+    if backend:
+        spec = replace(spec, backend_roles=tuple(backend))
+    cat = await adv.read_catalog(conn, spec)
+    roles = adv.api_roles(spec, cat)
+    sql, proof = "", {}
+    if roles:
+        sql, proof = await adv.prove(conn, spec, cat, roles, "t01", read_only)
+    return sql, adv.lint(spec, cat, proof, proved=bool(roles), read_only=read_only)
 
 
 def names(result: adv.Result) -> set[str]:
     return {f.name for f in result.findings}
 
 
-async def test_canonical_on_the_old_defaults_is_exposed_and_proven(fresh_db):
+async def test_canonical_on_the_old_defaults_is_exposed_and_proven(fresh_db, spec):
     conn = await fresh_db()
     await build(conn, "old", SCHEMA)
-    sql, result = await advise(conn)
+    sql, result = await advise(conn, spec)
     exposed = {f.object for f in result.of("rls_disabled_in_public")}
-    assert exposed == {f"public.{t}" for t in ("users", "user_sessions", "password_history",
-                                               "tenants", "tenant_user_identifiers",
-                                               "lock_audit")}  # fmt: skip
+    tables = "users user_sessions password_history tenants tenant_user_identifiers lock_audit"
+    assert exposed == {f"public.{t}" for t in tables.split()}
     assert all(f.level == "ERROR" for f in result.of("rls_disabled_in_public"))
     users = next(f for f in result.of("sensitive_columns_exposed") if f.object == "public.users")
     assert "hashed_password" in users.detail
@@ -66,9 +79,13 @@ async def test_canonical_on_the_old_defaults_is_exposed_and_proven(fresh_db):
     assert "password_hash" in sensitive["public.password_history"]
     assert "token_jti" in sensitive["public.user_sessions"]
     dup = {f.object: f.detail for f in result.of("duplicate_index")}
-    assert set(dup) == {"public.idx_users_username", "public.idx_users_email",
-                        "public.idx_user_sessions_token_jti", "public.idx_tenants_tenant_id",
-                        "public.idx_tenant_identifiers_identifier"}  # fmt: skip
+    assert set(dup) == {
+        "public.idx_users_username",
+        "public.idx_users_email",
+        "public.idx_user_sessions_token_jti",
+        "public.idx_tenants_tenant_id",
+        "public.idx_tenant_identifiers_identifier",
+    }
     assert "duplicates users_email_key, the index behind" in dup["public.idx_users_email"]
     assert "uq_identifier" in dup["public.idx_tenant_identifiers_identifier"]
     fn = result.of("function_search_path_mutable")
@@ -83,10 +100,10 @@ async def test_canonical_on_the_old_defaults_is_exposed_and_proven(fresh_db):
     assert sql.endswith("ROLLBACK")
 
 
-async def test_canonical_on_the_new_defaults_has_no_exposure_finding(fresh_db):
+async def test_canonical_on_the_new_defaults_has_no_exposure_finding(fresh_db, spec):
     conn = await fresh_db()
     await build(conn, "new", SCHEMA)
-    _, result = await advise(conn)
+    _, result = await advise(conn, spec)
     assert not names(result) & {"rls_disabled_in_public", "sensitive_columns_exposed"}
     outcome = result.proof["public.users"]["anon"]["select"]
     assert outcome["sqlstate"] == "42501", outcome
@@ -105,19 +122,19 @@ def test_plain_postgres_skips_the_exposure_advisories_with_a_reason(run_acceptan
     assert outcomes["acceptance/test_advisories.py::test_data_api_roles_by_behaviour"] == "skipped"
 
 
-async def test_hardened_canonical_has_no_finding(fresh_db):
+async def test_hardened_canonical_has_no_finding(fresh_db, spec):
     conn = await fresh_db()
     await build(conn, "old", SCHEMA, HARDENING)
-    _, result = await advise(conn)
+    _, result = await advise(conn, spec)
     assert result.findings == [], [(f.name, f.object) for f in result.findings]
     assert {f.name for f in result.accepted} == {"duplicate_index", "timestamp_without_time_zone"}
     assert result.proof["public.users"]["authenticated"]["insert"]["sqlstate"] == "42501"
 
 
-async def test_read_only_proof_writes_nothing_and_reads_no_value(fresh_db):
+async def test_read_only_proof_writes_nothing_and_reads_no_value(fresh_db, spec):
     conn = await fresh_db()
     await build(conn, "old", SCHEMA)
-    sql, result = await advise(conn, read_only=True)
+    sql, result = await advise(conn, spec, read_only=True)
     assert sql.startswith("BEGIN READ ONLY;")
     assert not any(w in sql for w in ("INSERT", "UPDATE ", "DELETE"))
     outcomes = [a for roles in result.proof.values() for acts in roles.values() for a in acts]
@@ -130,80 +147,190 @@ async def test_read_only_proof_writes_nothing_and_reads_no_value(fresh_db):
     )
 
 
-async def test_a_table_the_harness_cannot_fill_is_reported_not_proven(fresh_db):
+async def test_a_table_the_harness_cannot_fill_is_reported_not_proven(fresh_db, spec):
     conn = await fresh_db()
-    await build(conn, "old", SCHEMA, extra="CREATE TABLE public.places (id int PRIMARY KEY,"
-                                           " spot point NOT NULL, api_key text)")  # fmt: skip
-    _, result = await advise(conn)
+    ddl = "CREATE TABLE public.places (id int PRIMARY KEY, spot point NOT NULL, api_key text)"
+    await build(conn, "old", SCHEMA, extra=ddl)
+    _, result = await advise(conn, spec)
     places = {f.name: f for f in result.findings if f.object == "public.places"}
-    assert "not proven: the harness could not insert its own row" in places[
-        "rls_disabled_in_public"].proof  # fmt: skip
+    unproven = places["rls_disabled_in_public"].proof
+    assert "not proven: the harness could not insert its own row" in unproven
     assert "api_key" in places["sensitive_columns_exposed"].detail
     assert "SELECT saw 1 harness row" in result.of("rls_disabled_in_public")[0].proof
+
+
+# --- the spec: schema/advisories.yaml, loaded once by the harness ---------------------------
+
+
+def _without_duplicate_index(raw: dict) -> None:
+    del raw["lints"]["duplicate_index"]
+
+
+# Each case edits the real file; `says` is what the one line must say.
+BAD_SPECS: dict[str, dict] = {
+    "no file": {"edit": None, "says": "cannot read the advisories"},
+    "not YAML": {"text": "lints: [unclosed", "says": "cannot read the advisories"},
+    "not a mapping": {"text": "- a list\n", "says": "not a mapping of advisory settings"},
+    "a misspelt key": {
+        "edit": lambda raw: raw.update(exposed_schema=raw.pop("exposed_schemas")),
+        "says": "unknown key `exposed_schema`",
+    },
+    "no API role": {
+        "edit": lambda raw: raw.update(api_roles=[]),
+        "says": "`api_roles` is empty",
+    },
+    "a pattern that is no regular expression": {
+        "edit": lambda raw: raw["sensitive_columns"].append("(unclosed"),
+        "says": "'(unclosed' is not a regular expression",
+    },
+    "a lint the harness runs left out": {
+        "edit": _without_duplicate_index,
+        "says": "`lints` has no entry for duplicate_index (the harness runs it)",
+    },
+    "a lint the harness does not run": {
+        "edit": lambda raw: raw["lints"].update(shadow_lint={"level": "WARN", "title": "x"}),
+        "says": "shadow_lint is not a lint the harness runs",
+    },
+    "an unknown level": {
+        "edit": lambda raw: raw["lints"]["no_primary_key"].update(level="LOUD"),
+        "says": "`lints.no_primary_key.level` must be one of ERROR, WARN, INFO",
+    },
+    "no accept marker": {
+        "edit": lambda raw: raw.update(accept_marker=""),
+        "says": "`accept_marker` must be a non-empty string",
+    },
+}
+
+
+@pytest.mark.parametrize("case", BAD_SPECS)
+def test_a_missing_or_malformed_spec_is_one_harness_error_line(tmp_path, case):
+    bad, path = BAD_SPECS[case], tmp_path / "advisories.yaml"
+    if "text" in bad:
+        path.write_text(bad["text"])
+    elif bad["edit"] is not None:
+        raw = yaml.safe_load(adv.ADVISORIES_FILE.read_text())
+        bad["edit"](raw)
+        path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    with pytest.raises(HarnessError) as err:
+        adv.AdvisorySpec.load(path)
+    line = str(err.value)
+    assert "\n" not in line, line
+    assert str(path) in line, line
+    assert bad["says"] in line, line
+
+
+def test_the_spec_keeps_the_file_s_order_and_compiles_its_patterns(spec):
+    assert list(spec.lints)[:2] == ["rls_disabled_in_public", "sensitive_columns_exposed"]
+    assert spec.lints["rls_disabled_in_public"].level == "ERROR"
+    assert spec.sensitive("hashed_password")
+    assert spec.sensitive("Token_JTI")  # case-insensitive
+    assert not spec.sensitive("username")
+    assert spec.accepts("advisory-accepted: duplicate_index of x", "duplicate_index")
+    assert not spec.accepts("advisory-accepted: duplicate_indexes", "duplicate_index")
+    assert not spec.accepts(None, "duplicate_index")
+
+
+def test_the_advisory_tests_are_the_spec_s_lints(run_acceptance, spec):
+    """`lint` comes from the harness in pytest_generate_tests, one test per lint, in order."""
+    result = run_acceptance("--collect-only", "-q", "-m", "local", modules=("test_advisories.py",))
+    ids = [
+        line.split("[", 1)[1].rsplit("-", 1)[0]
+        for line in result.outlines
+        if "::test_advisory[" in line
+    ]
+    assert ids == list(spec.lints), result.stdout.str()[-2000:]
 
 
 # Each mutant is applied on top of the hardened canonical schema (which has no finding) and
 # must be caught by its lint name, with no finding outside `also`.
 MUTANTS: dict[str, dict] = {
     "grant to PUBLIC on a table with RLS off": {
-        "sql": "DROP POLICY no_data_api_access ON lock_audit;"
-               " ALTER TABLE lock_audit DISABLE ROW LEVEL SECURITY;"
-               " GRANT SELECT, INSERT ON lock_audit TO PUBLIC;",
-        "lint": "rls_disabled_in_public", "object": "public.lock_audit", "says": "PUBLIC holds",
+        "sql": (
+            "DROP POLICY no_data_api_access ON lock_audit;"
+            " ALTER TABLE lock_audit DISABLE ROW LEVEL SECURITY;"
+            " GRANT SELECT, INSERT ON lock_audit TO PUBLIC;"
+        ),
+        "lint": "rls_disabled_in_public",
+        "object": "public.lock_audit",
+        "says": "PUBLIC holds",
     },
     "hashed_password granted to anon column by column": {
-        "sql": "DROP POLICY no_data_api_access ON users;"
-               " ALTER TABLE users DISABLE ROW LEVEL SECURITY;"
-               " GRANT SELECT (id, hashed_password) ON users TO anon;",
-        "lint": "sensitive_columns_exposed", "object": "public.users", "says": "hashed_password",
+        "sql": (
+            "DROP POLICY no_data_api_access ON users;"
+            " ALTER TABLE users DISABLE ROW LEVEL SECURITY;"
+            " GRANT SELECT (id, hashed_password) ON users TO anon;"
+        ),
+        "lint": "sensitive_columns_exposed",
+        "object": "public.users",
+        "says": "hashed_password",
         "also": ["rls_disabled_in_public"],
     },
     "SECURITY DEFINER function granted to anon": {
-        "sql": "CREATE FUNCTION public.whoami() RETURNS text LANGUAGE sql SECURITY DEFINER"
-               " SET search_path = '' AS 'SELECT current_user::text';"
-               " REVOKE EXECUTE ON FUNCTION public.whoami() FROM PUBLIC, authenticated;"
-               " GRANT EXECUTE ON FUNCTION public.whoami() TO anon;",
-        "lint": "anon_security_definer_function_executable", "object": "public.whoami()",
+        "sql": (
+            "CREATE FUNCTION public.whoami() RETURNS text LANGUAGE sql SECURITY DEFINER"
+            " SET search_path = '' AS 'SELECT current_user::text';"
+            " REVOKE EXECUTE ON FUNCTION public.whoami() FROM PUBLIC, authenticated;"
+            " GRANT EXECUTE ON FUNCTION public.whoami() TO anon;"
+        ),
+        "lint": "anon_security_definer_function_executable",
+        "object": "public.whoami()",
     },
     "SECURITY DEFINER function left executable by PUBLIC": {
-        "sql": "CREATE FUNCTION public.purge() RETURNS void LANGUAGE sql SECURITY DEFINER"
-               " SET search_path = '' AS 'DELETE FROM public.lock_audit';",
+        "sql": (
+            "CREATE FUNCTION public.purge() RETURNS void LANGUAGE sql SECURITY DEFINER"
+            " SET search_path = '' AS 'DELETE FROM public.lock_audit';"
+        ),
         "lint": "authenticated_security_definer_function_executable",
-        "object": "public.purge()", "says": "through PUBLIC",
+        "object": "public.purge()",
+        "says": "through PUBLIC",
         "also": ["anon_security_definer_function_executable"],
     },
     "RLS forced on the backend's own table without a policy for it": {
-        "sql": "ALTER TABLE lock_audit OWNER TO {backend};"
-               " ALTER TABLE lock_audit FORCE ROW LEVEL SECURITY;",
-        "lint": "rls_blocks_backend_role", "object": "public.lock_audit ({backend})",
+        "sql": (
+            "ALTER TABLE lock_audit OWNER TO {backend};"
+            " ALTER TABLE lock_audit FORCE ROW LEVEL SECURITY;"
+        ),
+        "lint": "rls_blocks_backend_role",
+        "object": "public.lock_audit ({backend})",
         "says": "RLS is forced on the owner",
     },
     "policy on a table whose RLS is off": {
-        "sql": "CREATE POLICY tenant_read ON tenants FOR SELECT USING (true);"
-               " ALTER TABLE tenants DISABLE ROW LEVEL SECURITY;",
-        "lint": "policy_exists_rls_disabled", "object": "public.tenants",
+        "sql": (
+            "CREATE POLICY tenant_read ON tenants FOR SELECT USING (true);"
+            " ALTER TABLE tenants DISABLE ROW LEVEL SECURITY;"
+        ),
+        "lint": "policy_exists_rls_disabled",
+        "object": "public.tenants",
         "says": "no_data_api_access, tenant_read",
     },
     "RLS on without any policy": {
         "sql": "DROP POLICY no_data_api_access ON password_history;",
-        "lint": "rls_enabled_no_policy", "object": "public.password_history",
+        "lint": "rls_enabled_no_policy",
+        "object": "public.password_history",
     },
     "extension installed in public": {
         "sql": "CREATE EXTENSION pg_trgm SCHEMA public;",
-        "lint": "extension_in_public", "object": "pg_trgm", "needs": "pg_trgm",
+        "lint": "extension_in_public",
+        "object": "pg_trgm",
+        "needs": "pg_trgm",
     },
     "trigger function's search_path reset": {
         "sql": "ALTER FUNCTION update_updated_at_column() RESET search_path;",
-        "lint": "function_search_path_mutable", "object": "public.update_updated_at_column()",
+        "lint": "function_search_path_mutable",
+        "object": "public.update_updated_at_column()",
     },
     "view readable by anon with its owner's rights": {
-        "sql": "CREATE VIEW public.user_emails AS SELECT id, email FROM users;"
-               " GRANT SELECT ON public.user_emails TO anon;",
-        "lint": "security_definer_view", "object": "public.user_emails",
+        "sql": (
+            "CREATE VIEW public.user_emails AS SELECT id, email FROM users;"
+            " GRANT SELECT ON public.user_emails TO anon;"
+        ),
+        "lint": "security_definer_view",
+        "object": "public.user_emails",
     },
     "another index on tenants.status": {
         "sql": "CREATE INDEX idx_tenants_status_again ON tenants (status);",
-        "lint": "duplicate_index", "object": "public.idx_tenants_status_again",
+        "lint": "duplicate_index",
+        "object": "public.idx_tenants_status_again",
         "says": "duplicates idx_tenants_status",
     },
     "foreign key index dropped": {
@@ -213,18 +340,21 @@ MUTANTS: dict[str, dict] = {
     },
     "table without a primary key": {
         "sql": "CREATE TABLE public.scratch (note text);",
-        "lint": "no_primary_key", "object": "public.scratch",
+        "lint": "no_primary_key",
+        "object": "public.scratch",
         "also": ["rls_disabled_in_public"],  # the old defaults grant it to anon
     },
     "new timestamp column without time zone": {
         "sql": "ALTER TABLE tenants ADD COLUMN closed_at timestamp;",
-        "lint": "timestamp_without_time_zone", "object": "public.tenants", "says": "closed_at",
+        "lint": "timestamp_without_time_zone",
+        "object": "public.tenants",
+        "says": "closed_at",
     },
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("name", MUTANTS)
-async def test_advisory_mutant_is_caught_by_its_lint(fresh_db, name):
+async def test_advisory_mutant_is_caught_by_its_lint(fresh_db, spec, name):
     mutant = MUTANTS[name]
     conn = await fresh_db()
     if mutant.get("needs") and not await conn.fetchval(
@@ -235,10 +365,12 @@ async def test_advisory_mutant_is_caught_by_its_lint(fresh_db, name):
     await conn.execute(f"DROP ROLE IF EXISTS {backend}; CREATE ROLE {backend} NOLOGIN")
     try:
         await build(conn, "old", SCHEMA, HARDENING, extra=mutant["sql"].format(backend=backend))
-        _, result = await advise(conn, backend=[backend])
+        _, result = await advise(conn, spec, backend=[backend])
     finally:  # the role is cluster-wide: leave none behind for the other tests' databases
-        await conn.execute(f"REASSIGN OWNED BY {backend} TO CURRENT_USER;"
-                           f" DROP OWNED BY {backend}; DROP ROLE {backend}")  # fmt: skip
+        await conn.execute(
+            f"REASSIGN OWNED BY {backend} TO CURRENT_USER; DROP OWNED BY {backend};"
+            f" DROP ROLE {backend}"
+        )
     caught = {f.object: f for f in result.of(mutant["lint"])}
     obj = mutant["object"].format(backend=backend)
     assert obj in caught, f"{name}: {mutant['lint']} missed {obj} (found {names(result)})"
@@ -261,21 +393,11 @@ def pooler(server) -> Iterator:
 
 
 async def _database(server, name: str, defaults: str | None, *files: Path) -> None:
-    admin = await connect(server.dsn())
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    conn = await connect(server.dsn(name))
-    try:
-        await build(conn, defaults, *files)
-    finally:
-        await conn.close()
+    await databases.create(server, name, setup=lambda conn: build(conn, defaults, *files))
 
 
 async def _drop(server, name: str) -> None:
-    admin = await connect(server.dsn())
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    await databases.drop(databases.Database(server, name))
 
 
 def test_hardened_canonical_passes_every_dod_item_and_every_advisory_through_the_pooler(
@@ -284,9 +406,11 @@ def test_hardened_canonical_passes_every_dod_item_and_every_advisory_through_the
     name = f"hard_{os.getpid()}"
     asyncio.run(_database(server, name, "old", SCHEMA, HARDENING))
     try:
-        result = run_acceptance("-m", "supabase", "--advisories", "strict",
-                                "--divergences-file", str(HARDENING_DIVERGENCES),
-                                "--database-url", pooler.dsn(server, name))  # fmt: skip
+        result = run_acceptance(
+            *("-m", "supabase", "--advisories", "strict"),
+            *("--divergences-file", str(HARDENING_DIVERGENCES)),
+            *("--database-url", pooler.dsn(server, name)),
+        )
     finally:
         asyncio.run(_drop(server, name))
     summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
@@ -308,8 +432,8 @@ def test_a_selection_without_writes_proves_read_only(server, pooler, run_accepta
     asyncio.run(_database(server, name, "old", SCHEMA))
 
     try:
-        result = run_acceptance("-m", "supabase and not writes",
-                                "--database-url", pooler.dsn(server, name))  # fmt: skip
+        url = pooler.dsn(server, name)
+        result = run_acceptance("-m", "supabase and not writes", "--database-url", url)
         summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
     finally:
         asyncio.run(_drop(server, name))
@@ -352,12 +476,12 @@ def test_bad_advisories_option_is_one_usage_line(run_acceptance):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "supabase_acceptance.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    command = [sys.executable, "-m", "supabase_acceptance.cli", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
 def test_make_supabase_harden_applies_in_one_transaction_logs_and_refuses_production(
-    server, pooler
+    server, pooler, spec
 ):
     name = f"harden_{os.getpid()}"
     asyncio.run(_database(server, name, "old", SCHEMA))
@@ -368,17 +492,19 @@ def test_make_supabase_harden_applies_in_one_transaction_logs_and_refuses_produc
         again = _cli("harden", "--database-url", url)  # policies exist: fails, rolls back whole
         make = subprocess.run(
             ["make", "-s", "supabase-harden", "ENV=production", f"PYTHON={sys.executable}"],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={**os.environ, "DATABASE_URL": url},
-        )  # fmt: skip
+        )
 
         async def facts() -> tuple:
             conn = await connect(server.dsn(name))
             try:
-                cat = await adv.read_catalog(conn)
-                return adv.lint(cat, {}, proved=False), await conn.fetchval(
-                    "SELECT count(*) FROM pg_policy"
-                )
+                cat = await adv.read_catalog(conn, spec)
+                policies = await conn.fetchval("SELECT count(*) FROM pg_policy")
+                return adv.lint(spec, cat, {}, proved=False), policies
             finally:
                 await conn.close()
 

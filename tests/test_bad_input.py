@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from supabase_acceptance.signoff import EXIT
+from supabase_acceptance.report.signoff import EXIT
 
 from ._services import closed_port, listener
 from .conftest import ROOT, start_acceptance
@@ -32,8 +32,10 @@ def run_bad(run_acceptance, url: str, *extra: str) -> tuple[pytest.RunResult, st
     """Run loud (-vv --showlocals --tb=long): no output and no file holds the password, and a
     run stopped before any test writes no report (pytester runs in its own directory)."""
     t0 = time.monotonic()
-    result = run_acceptance("-m", "supabase", "--database-url", url, "--connect-timeout",
-                            str(TIMEOUT), "-vv", "--showlocals", "--tb=long", *extra)  # fmt: skip
+    loud = ("-vv", "--showlocals", "--tb=long")
+    result = run_acceptance(
+        "-m", "supabase", "--database-url", url, "--connect-timeout", str(TIMEOUT), *loud, *extra
+    )
     elapsed = time.monotonic() - t0
     out = result.stdout.str() + result.stderr.str()
     files = [p for p in Path.cwd().rglob("*") if p.is_file()]
@@ -104,10 +106,28 @@ def test_server_without_tls_when_tls_is_required(server, run_acceptance):
 
 def test_tls_verification_failure_with_verify_full(staging, run_acceptance, tmp_path):
     other_ca = tmp_path / "other-ca.crt"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=other",
-                    "-keyout", str(tmp_path / "k"), "-out", str(other_ca)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=other",
+            "-keyout",
+            str(tmp_path / "k"),
+            "-out",
+            str(other_ca),
+        ],
+        check=True,
+        capture_output=True,
+    )
     url = staging.url.replace("sslmode=require", f"sslmode=verify-full&sslrootcert={other_ca}")
     result, _, elapsed = run_bad(run_acceptance, url)
     one_error_line(result, "failed verification")
@@ -138,17 +158,24 @@ def test_missing_database_url(run_acceptance, monkeypatch):
 
 def test_direct_port_under_the_staging_profile_fails_dod02(staging, run_acceptance):
     direct = staging.server.dsn(staging.database)
-    result = run_acceptance("-m", "supabase", "--database-url", f"{direct}?sslmode=disable",
-                            modules=("test_dod02_transport.py",))  # fmt: skip
+    result = run_acceptance(
+        "-m",
+        "supabase",
+        "--database-url",
+        f"{direct}?sslmode=disable",
+        modules=("test_dod02_transport.py",),
+    )
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*DOD-02 DATABASE_URL port: have *, want 6543*"])
     assert staging.server.password not in result.stdout.str()
 
 
 def test_the_pooler_going_down_in_the_middle_of_a_run(staging, tmp_path):
-    proc = start_acceptance("-v", "-m", "supabase", "--database-url", staging.url,
-                            "--connect-timeout", str(TIMEOUT), "--report-dir", str(tmp_path),
-                            str(ROOT / "acceptance"))  # fmt: skip
+    proc = start_acceptance(
+        *("-v", "-m", "supabase", "--database-url", staging.url),
+        *("--connect-timeout", str(TIMEOUT), "--report-dir", str(tmp_path)),
+        str(ROOT / "acceptance"),
+    )
     out = []
     for line in proc.stdout:
         out.append(line)

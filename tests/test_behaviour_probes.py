@@ -12,7 +12,6 @@ from supabase_acceptance import probes
 from supabase_acceptance.apply import apply_file
 from supabase_acceptance.client import POOLER_SAFE
 from supabase_acceptance.expected import load
-from supabase_acceptance.provision._cluster import free_port
 
 from .conftest import ROOT, SCHEMA
 
@@ -26,9 +25,9 @@ async def test_every_behaviour_check_costs_one_round_trip_and_leaves_nothing(ser
     conn = await fresh_db()
     await apply_file(conn, SCHEMA)
     database = await conn.fetchval("SELECT current_database()")
-    port = free_port()
-    url = server.dsn(database).replace(f"{server.host}:{server.port}", f"127.0.0.1:{port}")
-    with counting_proxy(("127.0.0.1", port), (server.host, server.port), 0.01) as ledger:
+    with counting_proxy(("127.0.0.1", 0), (server.host, server.port), 0.01) as ledger:
+        where = f"127.0.0.1:{ledger.port}"
+        url = server.dsn(database).replace(f"{server.host}:{server.port}", where)
         remote = await asyncpg.connect(url, **POOLER_SAFE)
         before = ledger.depth
         probe = await probes.run(remote, load(), "abc123", SCHEMA)

@@ -12,8 +12,12 @@ from .conftest import ROOT
 def cli(*args: str, cwd=ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "supabase_acceptance.cli", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
 
 
 def test_test_connection_reports_version_tls_and_latency(staging):
@@ -53,20 +57,32 @@ def test_make_targets_wrap_the_harness(staging):
     env = {**os.environ, "DATABASE_URL": staging.url}
     done = subprocess.run(
         ["make", "-s", "supabase-test-connection", f"PYTHON={sys.executable}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert "TLS:     TLSv1." in done.stdout
     refused = subprocess.run(
         ["make", "-s", "supabase-apply-schema", "ENV=production", f"PYTHON={sys.executable}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert refused.returncode != 0
     assert "refusing to apply the schema to the production profile" in refused.stderr
     validate = subprocess.run(
         ["make", "-s", "supabase-validate", f"PYTHON={sys.executable}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     # the checks that write were not run: the sign-off is PARTIAL, exit status 10 (make: 2)
     assert "Error 10" in validate.stderr, validate.stdout[-2000:]
     assert " passed" in validate.stdout

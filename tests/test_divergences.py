@@ -32,8 +32,9 @@ def test_a_justified_divergence_is_accepted_with_its_reason_and_a_stale_one_repo
     schema.write_text(SCHEMA.read_text() + "\nALTER TABLE users SET (fillfactor=80);\n")
     justified = tmp_path / "divergences.yaml"
     justified.write_text(ENTRIES)
-    result = run_acceptance("-m", "local", "--schema-file", str(schema),
-                            "--divergences-file", str(justified))  # fmt: skip
+    result = run_acceptance(
+        "-m", "local", "--schema-file", str(schema), "--divergences-file", str(justified)
+    )
     summary = _summary(pytester)
     assert result.ret == 0, result.stdout.str()[-2000:]
     (accepted,) = summary["divergences"]
@@ -55,8 +56,11 @@ def test_without_the_justification_the_same_divergence_is_listed_not_failed(
     result = run_acceptance("-m", "local", "--schema-file", str(schema))
     (listed,) = _summary(pytester)["divergences"]
     assert result.ret == 0
-    assert (listed["verdict"], listed["item"], listed["property"]) == ("divergence", "DOD-04",
-                                                                      "options")  # fmt: skip
+    assert (listed["verdict"], listed["item"], listed["property"]) == (
+        "divergence",
+        "DOD-04",
+        "options",
+    )
 
 
 def test_an_entry_without_reason_is_one_usage_error(run_acceptance, tmp_path):

@@ -33,8 +33,20 @@ async def test_an_empty_database_does_not_match(fresh_db):
 
 def test_the_documented_regenerate_command_reproduces_the_file(tmp_path):
     out = tmp_path / "expected.yaml"
-    subprocess.run([sys.executable, "-m", "supabase_acceptance.expected", "--out", str(out),
-                    "--pg-image", IMAGE], cwd=ROOT, check=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "supabase_acceptance.expected",
+            "--out",
+            str(out),
+            "--pg-image",
+            IMAGE,
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
     assert yaml.safe_load(out.read_text()) == yaml.safe_load(EXPECTED_FILE.read_text())
 
 

@@ -4,6 +4,7 @@ line before any test, names never collide, and killed runs' temporary files do n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from supabase_acceptance.cli import _unique_log
-from supabase_acceptance.provision._cluster import sweep
-from supabase_acceptance.signoff import EXIT
+from supabase_acceptance.provision.workspace import sweep
+from supabase_acceptance.report.signoff import EXIT
 
 from ._services import closed_port
 from .conftest import IMAGE, ROOT, start_acceptance, suite_args
@@ -70,8 +71,9 @@ def test_a_preflight_failure_writes_no_report_and_keeps_latest(run_acceptance, p
 def read_only_dir(tmp_path: Path):
     ro = tmp_path / "ro"
     ro.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(ro)],
-                          capture_output=True)  # fmt: skip
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(ro)], capture_output=True
+    )
     if done.returncode != 0:
         ro.chmod(0o500)  # not root: a directory we may not write to
         if os.access(ro, os.W_OK):
@@ -85,8 +87,9 @@ def read_only_dir(tmp_path: Path):
 def test_a_report_dir_problem_is_one_line_before_any_test(where, read_only_dir, pytester):
     path = str(read_only_dir / where.partition("/")[2]) if where.startswith("read") else where
     t0 = time.monotonic()
-    result = pytester.runpytest_subprocess(*suite_args("-m", "local", "--report-dir", path,
-                                                       str(ROOT / "acceptance")))  # fmt: skip
+    result = pytester.runpytest_subprocess(
+        *suite_args("-m", "local", "--report-dir", path, str(ROOT / "acceptance"))
+    )
     elapsed = time.monotonic() - t0
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: --report-dir {path}: cannot write reports there (*"])
@@ -98,11 +101,15 @@ def test_a_report_dir_problem_is_one_line_before_any_test(where, read_only_dir, 
 def test_report_dir_outside_the_repo_in_the_space_form(tmp_path):
     out = tmp_path / "evidence"
     out.mkdir()
+    space_form = ["--report-dir", str(out)]  # not --report-dir=...
+    cmd = [sys.executable, "-m", "pytest", "-m", "local", "-q", *space_form]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "local", "-q", "--report-dir", str(out),
-         "--pg-image", IMAGE, "-k", "dod01"], cwd=ROOT, capture_output=True, text=True,
+        [*cmd, "--pg-image", IMAGE, "-k", "dod01"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         timeout=120,
-    )  # fmt: skip
+    )
     assert "unrecognized arguments" not in done.stderr
     assert done.returncode == EXIT["PARTIAL"], done.stdout[-2000:] + done.stderr[-2000:]
     assert (out / "latest-local.json").exists()
@@ -119,8 +126,9 @@ def test_log_and_report_names_never_collide():
 
 
 def test_ctrl_c_is_interrupted_naming_the_running_test(tmp_path):
-    proc = start_acceptance("-v", "-m", "local", "--report-dir", str(tmp_path),
-                            str(ROOT / "acceptance"))  # fmt: skip
+    proc = start_acceptance(
+        "-v", "-m", "local", "--report-dir", str(tmp_path), str(ROOT / "acceptance")
+    )
     for line in proc.stdout:
         if "test_dod05_columns.py::" in line:
             proc.send_signal(signal.SIGINT)
@@ -132,17 +140,25 @@ def test_ctrl_c_is_interrupted_naming_the_running_test(tmp_path):
     assert summary["interrupted"].startswith("stopped by the user (Ctrl-C) during acceptance/")
 
 
-def _leftovers() -> set[Path]:
-    return {p for p in Path("/tmp").glob("harness-pg*-*") if (p / "harness.owner").exists()}
+def _leftovers(owner: int | None = None) -> set[Path]:
+    """Private temporary directories (of `owner` only, when given: other runs may be going)."""
+    found = set()
+    for p in Path("/tmp").glob("harness-pg*-*"):
+        with contextlib.suppress(OSError):
+            pid = int((p / "harness.owner").read_text().split()[0])
+            if owner is None or pid == owner:
+                found.add(p)
+    return found
 
 
 def test_a_sigkilled_runs_temporary_files_are_removed_by_the_next_run(tmp_path):
     before, mine = _leftovers(), set()
-    proc = start_acceptance("-v", "-m", "local", "--report-dir", str(tmp_path),
-                            str(ROOT / "acceptance"))  # fmt: skip
+    proc = start_acceptance(
+        "-v", "-m", "local", "--report-dir", str(tmp_path), str(ROOT / "acceptance")
+    )
     for line in proc.stdout:
         if "test_dod04_tables.py::" in line:
-            mine = _leftovers() - before
+            mine = _leftovers(proc.pid) - before
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait(30)
@@ -158,9 +174,26 @@ def test_a_sigkilled_runs_temporary_files_are_removed_by_the_next_run(tmp_path):
     alive.mkdir(exist_ok=True)
     (alive / "harness.owner").write_text(f"{os.getpid()} {_start(os.getpid())}")
     try:
-        done = subprocess.run([sys.executable, "-m", "pytest", *suite_args(
-            "-q", "-m", "local", "--report-dir", str(tmp_path), "-k", "dod01",
-            str(ROOT / "acceptance"))], capture_output=True, text=True, timeout=120)  # fmt: skip
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                *suite_args(
+                    "-q",
+                    "-m",
+                    "local",
+                    "--report-dir",
+                    str(tmp_path),
+                    "-k",
+                    "dod01",
+                    str(ROOT / "acceptance"),
+                ),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == EXIT["PARTIAL"], done.stdout[-2000:]
         assert not [p for p in mine if p.exists()]
         assert alive.exists(), "a live owner's directory is kept"

@@ -48,9 +48,20 @@ def test_a_failing_check_under_showlocals_and_long_tracebacks_shows_no_password(
         await conn.close()
 
     asyncio.run(break_a_comment())
-    # a finding (one line) and a plain assert (a long traceback with every local shown)
-    result = run_acceptance("-m", "supabase", "--database-url", staging.url,
-                            "--latency-budget-ms", "0.0001", *LOUD)  # fmt: skip
+    # a finding (one line) and a plain assert (a long traceback with every local shown), as
+    # a check a user adds would fail
+    pytester.makepyfile(
+        test_user_check="import pytest\n"
+        "pytestmark = pytest.mark.dod('DOD-12')\n"
+        "async def test_plain_assert(target, db):\n"
+        "    url = target.url\n"
+        "    assert db.is_closed(), url\n"
+    )
+    result = run_acceptance(
+        *("-m", "supabase", "--database-url", staging.url, *LOUD),
+        str(pytester.path / "test_user_check.py"),
+        modules=("test_dod12_comments.py",),
+    )
     assert result.ret == 1, result.stdout.str()[-2000:]  # FAILED
     assert "DOD-12" in result.stdout.str()
     assert "target = " in result.stdout.str()  # the locals were shown, the URL among them...

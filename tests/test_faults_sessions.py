@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from supabase_acceptance.client import pool as harness_pool
 from supabase_acceptance.provision import Request, provision
-from supabase_acceptance.signoff import EXIT
+from supabase_acceptance.report.signoff import EXIT
 
 from .conftest import make_staging
 
@@ -76,8 +76,9 @@ def test_another_clients_session_state_survives_a_production_run(logged_server, 
             before = await _state(other)
             log = Path(logged_server.details["log"])
             start = log.stat().st_size
-            result = run_acceptance("-m", "supabase", "--env", "production",
-                                    "--database-url", stage.url)  # fmt: skip
+            result = run_acceptance(
+                "-m", "supabase", "--env", "production", "--database-url", stage.url
+            )
             statements = _statements(log, start, stage.database)
             after = await _state(other)
             await other.close()
@@ -100,8 +101,9 @@ def test_the_counter_proof_asyncpg_default_pool_reset_wipes_it(logged_server):
     async def scenario() -> tuple:
         async with make_staging(logged_server, ONE_SERVER_CONNECTION) as stage:
             other = await _other_client(stage.url)
-            plain = await asyncpg.create_pool(stage.url, min_size=0, max_size=1,
-                                              statement_cache_size=0)  # fmt: skip
+            plain = await asyncpg.create_pool(
+                stage.url, min_size=0, max_size=1, statement_cache_size=0
+            )
             async with plain.acquire() as conn:
                 await conn.fetchval("SELECT 1")
             await plain.close()
@@ -134,8 +136,9 @@ def test_a_held_lock_ends_in_one_line_naming_lock_table_and_what_to_do(
         await holder.execute("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
         pid = holder.get_server_pid()
         t0 = time.monotonic()
-        result = await asyncio.to_thread(run_acceptance, "-m", "supabase", "--database-url",
-                                         staging.url, "--lock-timeout", "1")  # fmt: skip
+        result = await asyncio.to_thread(
+            run_acceptance, "-m", "supabase", "--database-url", staging.url, "--lock-timeout", "1"
+        )
         elapsed = time.monotonic() - t0
         await holder.close()
         return result, pid, elapsed
@@ -176,8 +179,9 @@ def test_a_server_statement_timeout_does_not_break_the_run(staging, run_acceptan
 
 def test_a_statement_timeout_names_the_setting_in_one_line(staging, run_acceptance, pytester):
     t0 = time.monotonic()
-    result = run_acceptance("-m", "supabase", "--database-url", staging.url,
-                            "--statement-timeout", "0.001")  # fmt: skip
+    result = run_acceptance(
+        "-m", "supabase", "--database-url", staging.url, "--statement-timeout", "0.001"
+    )
     elapsed = time.monotonic() - t0
     out = result.stdout.str() + result.stderr.str()
     assert result.ret == EXIT["INTERRUPTED"], out[-3000:]

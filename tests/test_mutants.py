@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 import yaml
-from supabase_acceptance.apply import apply_file
-from supabase_acceptance.client import connect
+from supabase_acceptance import databases
 from supabase_acceptance.provision.pooler import pgbouncer
-from supabase_acceptance.signoff import EXIT
+from supabase_acceptance.report.signoff import EXIT
 
 from ._services import delaying_proxy
 from .conftest import ROOT, SCHEMA
@@ -59,25 +58,13 @@ def pooler(server) -> Iterator:
 
 
 async def _fresh(server, name: str, ddl: str, tmp: Path) -> None:
-    admin = await connect(server.dsn())
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
     path = tmp / f"{name}.sql"
     path.write_text(ddl)
-    conn = await connect(server.dsn(name))
-    try:
-        await apply_file(conn, path)
-    finally:
-        await conn.close()
+    await databases.create(server, name, ddl=path)
 
 
 async def _drop(server, name: str) -> None:
-    admin = await connect(server.dsn())
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    await databases.drop(databases.Database(server, name))
 
 
 def _expected_file(server, mutant: dict, database: str, tmp: Path) -> list[str]:
@@ -130,21 +117,31 @@ def test_mutant_is_caught_by_the_item_it_targets(name, server, pooler, run_accep
     mutant = MUTANTS[name]
     item, allowed = mutant["item"], {mutant["item"], *mutant.get("also", [])}
     database = f"mut_{list(MUTANTS).index(name)}_{os.getpid()}"
-    result, summary = _run_variant(mutant, database, server, pooler, run_acceptance,
-                                   pytester.path)  # fmt: skip
+    result, summary = _run_variant(mutant, database, server, pooler, run_acceptance, pytester.path)
     failing = sorted({t["item"] for t in summary["tests"] if t["outcome"] in FAILED})
-    said = "\n".join(t["message"] for t in summary["tests"]
-                     if t["outcome"] in FAILED and t["item"] == item)  # fmt: skip
+    said = "\n".join(
+        t["message"] for t in summary["tests"] if t["outcome"] in FAILED and t["item"] == item
+    )
     unnamed = [word for word in mutant["names"] if word not in said]
     problems = [f"the run exited {result.ret}, want 1"] if result.ret != 1 else []
     problems += [f"survived: {item} did not fail"] if item not in failing else []
     alarms = sorted(set(failing) - allowed)
     problems += [f"false alarm in {alarms}"] if alarms else []
     problems += [f"the {item} messages lack {unnamed}"] if unnamed else []
-    RESULTS.append({"mutant": name, "item": item, "failed": failing, "caught": not problems,
-                    "class": mutant["class"]})  # fmt: skip
-    shown = "\n".join(f"{t['item']} {t['nodeid'].split('::')[-1]}: {t['message'][:600]}"
-                      for t in summary["tests"] if t["outcome"] in FAILED)  # fmt: skip
+    RESULTS.append(
+        {
+            "mutant": name,
+            "item": item,
+            "failed": failing,
+            "caught": not problems,
+            "class": mutant["class"],
+        }
+    )
+    shown = "\n".join(
+        f"{t['item']} {t['nodeid'].split('::')[-1]}: {t['message'][:600]}"
+        for t in summary["tests"]
+        if t["outcome"] in FAILED
+    )
     assert not problems, f"{name}: {'; '.join(problems)}\n{shown}"
 
 
@@ -157,15 +154,15 @@ def _divergence_listed(want: dict, divergences: list[dict]) -> bool:
 def test_equal_meaning_variant_passes(name, server, pooler, run_acceptance, pytester):
     variant = EQUAL[name]
     database = f"eq_{list(EQUAL).index(name)}_{os.getpid()}"
-    result, summary = _run_variant(variant, database, server, pooler, run_acceptance,
-                                   pytester.path)  # fmt: skip
+    result, summary = _run_variant(variant, database, server, pooler, run_acceptance, pytester.path)
     failing = sorted({t["item"] for t in summary["tests"] if t["outcome"] in FAILED})
     divergences = summary.get("divergences", [])
     want = variant.get("divergence")
     listed = want is None or _divergence_listed(want, divergences)
     green = summary["status"] in GREEN and not failing
-    EQUAL_RESULTS.append({"variant": name, "failed": failing, "listed": listed,
-                          "passed": green and listed})  # fmt: skip
+    EQUAL_RESULTS.append(
+        {"variant": name, "failed": failing, "listed": listed, "passed": green and listed}
+    )
     said = "\n".join(t["message"] for t in summary["tests"] if t["outcome"] in FAILED)
     assert not failing, f"{name}: false alarm in {failing}:\n{said}"
     assert summary["status"] in GREEN, f"{name}: status {summary['status']}"

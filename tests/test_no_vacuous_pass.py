@@ -11,7 +11,7 @@ import os
 
 import pytest
 from supabase_acceptance.provision.pooler import pgbouncer
-from supabase_acceptance.signoff import items
+from supabase_acceptance.report.signoff import items
 
 from .test_mutants import _drop, _fresh, _host
 
@@ -43,8 +43,11 @@ def test_every_item_fails_on_a_database_without_the_schema(
         asyncio.run(_drop(server, database))
     summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
     verdicts = {r["item"]: r["verdict"] for r in summary["signoff"]}
-    wrong = {i: f"{v} ({r['why'][:120]})" for r in summary["signoff"]
-             if (i := r["item"]) not in EXEMPT and (v := r["verdict"]) != "fail"}  # fmt: skip
+    wrong = {
+        i: f"{v} ({r['why'][:120]})"
+        for r in summary["signoff"]
+        if (i := r["item"]) not in EXEMPT and (v := r["verdict"]) != "fail"
+    }
     assert set(verdicts) == set(items()), f"sign-off rows {sorted(verdicts)}"
     assert result.ret == 1, f"the run exited {result.ret} on the {kind} database"
     assert not wrong, f"{kind} database: items that did not fail: {json.dumps(wrong, indent=1)}"

@@ -4,12 +4,14 @@ run as an unprivileged user when root, and gone afterwards (also after Ctrl-C or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -18,11 +20,22 @@ from pathlib import Path
 
 import psutil
 import pytest
+from supabase_acceptance import databases
+from supabase_acceptance.apply import ApplyError
 from supabase_acceptance.client import connect
 from supabase_acceptance.errors import HarnessError
-from supabase_acceptance.provision import BACKENDS, Request, choose, container, embedded, provision
+from supabase_acceptance.provision import (
+    BACKENDS,
+    Request,
+    choose,
+    container,
+    embedded,
+    processes,
+    provision,
+)
+from supabase_acceptance.provision.pooler import Settings, _ini, pgbouncer
 
-from .conftest import IMAGE, ROOT, start_acceptance
+from .conftest import IMAGE, ROOT, SCHEMA, start_acceptance
 
 REQUIRE_ALL = os.environ.get("HARNESS_REQUIRE_ALL_BACKENDS") == "1"
 
@@ -122,9 +135,17 @@ def test_forced_backend_that_cannot_run_is_a_usage_error(run_acceptance, monkeyp
 
 def _start_held_run(tmp_path: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    proc = start_acceptance("-s", "-m", "local", "--pg-backend", "native", "--report-dir",
-                            str(tmp_path / "reports"), str(ROOT / "tests/examples/hold_server.py"),
-                            env=env)  # fmt: skip
+    held = str(ROOT / "tests/examples/hold_server.py")
+    args = [
+        "-s",
+        "-m",
+        "local",
+        "--pg-backend",
+        "native",
+        "--report-dir",
+        str(tmp_path / "reports"),
+    ]
+    proc = start_acceptance(*args, held, env=env)
     deadline = time.monotonic() + 60
     out = ""
     while time.monotonic() < deadline:
@@ -176,3 +197,144 @@ def test_backend_and_server_version_are_recorded_for_the_report(run_acceptance, 
     junit = (pytester.path / "reports" / "latest-local.xml").read_text()
     assert f'name="backend" value="{env["Backend"]}"' in junit
     assert 'name="server_version" value="' in junit
+
+
+# --- the executor (processes.py): one error line, stop escalates, ports without a race ---
+
+
+def test_a_process_that_exits_while_starting_is_one_line_with_its_log_tail(tmp_path):
+    script = "echo first; echo boom >&2; exit 3"
+    proc = processes.start("Demo", ["sh", "-c", script], tmp_path / "demo.log")
+    with pytest.raises(HarnessError) as err:
+        processes.wait_ready(proc, lambda: False, 5)
+    assert str(err.value) == "Demo exited while starting (status 3): first | boom"
+
+
+def test_a_process_never_ready_is_stopped_and_one_line(tmp_path):
+    script = "echo waiting; exec sleep 30"
+    proc = processes.start("Demo", ["sh", "-c", script], tmp_path / "demo.log")
+    with pytest.raises(HarnessError, match=r"^Demo did not become ready within 0.3 s: waiting$"):
+        processes.wait_ready(proc, lambda: False, 0.3)
+    assert proc.popen.poll() is not None
+
+
+def test_stop_kills_a_process_that_ignores_its_stop_signal_and_its_children(tmp_path):
+    script = "trap '' TERM; sleep 30 & wait"
+    proc = processes.start("Stubborn", ["sh", "-c", script], tmp_path / "s.log")
+    time.sleep(0.2)
+    children = psutil.Process(proc.pid).children(recursive=True)
+    t0 = time.monotonic()
+    processes.stop(proc, timeout=0.5)
+    assert time.monotonic() - t0 < 5
+    assert proc.popen.returncode == -signal.SIGKILL
+    assert children
+    assert _gone(children), "SIGKILL went to the session: its children too"
+
+
+def _gone(procs: list[psutil.Process], seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if all(p.status() == psutil.STATUS_ZOMBIE for p in procs if p.is_running()):
+                return True  # a zombie is dead, waiting for whoever reaps it
+        time.sleep(0.05)
+    return False
+
+
+@pytest.fixture
+def first_port_taken(monkeypatch) -> Iterator[int]:
+    """The first candidate port is one a listener holds (another process was quicker)."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        ports = iter([port])
+        real = processes.candidate_port
+        monkeypatch.setattr(processes, "candidate_port", lambda host: next(ports, 0) or real(host))
+        yield port
+
+
+def test_postgres_retries_when_its_port_is_taken_before_it_binds(first_port_taken):
+    with provision(Request(backend="native")) as server:
+        assert server.port != first_port_taken
+        assert asyncio.run(_whoami(server.dsn()))[0]
+        assert "Address already in use" in Path(server.details["log"]).read_text()
+
+
+def _pooler_error(server, **kwargs) -> str:
+    with pytest.raises(HarnessError) as err, pgbouncer(server, **kwargs):
+        pass
+    assert "\n" not in str(err.value)
+    return str(err.value)
+
+
+def test_pgbouncer_retries_when_its_port_is_taken_and_a_fixed_one_is_one_line(
+    server, first_port_taken
+):
+    with pgbouncer(server) as pooler:
+        assert pooler.port != first_port_taken
+    message = _pooler_error(server, port=first_port_taken)
+    assert message.startswith("PgBouncer exited while starting (status 1): ")
+    bind = f"cannot listen on 127.0.0.1:{first_port_taken}: bind(): Address already in use"
+    assert bind in message
+
+
+# --- the pooler's configuration: written from data, an unknown key an error ---
+
+
+def test_pooler_settings_are_written_from_data_and_an_unknown_key_is_one_line(server):
+    ini = _ini(server, "127.0.0.1", 6543, Path("/d"), Settings.of({"server_idle_timeout": 5}))
+    assert "server_idle_timeout = 5\n" in ini
+    assert "pool_mode = transaction\n" in ini
+    assert "server_lifetime" not in ini  # None: PgBouncer's default, not written
+    unknown = _pooler_error(server, settings={"max_clients": 6})
+    assert unknown.startswith("unknown PgBouncer setting 'max_clients': use one of pool_mode, ")
+    refused = _pooler_error(server, settings={"max_client_conn": "many"})  # PgBouncer's words
+    assert 'invalid value "many" for parameter max_client_conn' in refused
+
+
+# --- the janitor (databases.py) ---
+
+
+async def _names(server) -> set[str]:
+    conn = await connect(server.dsn())
+    try:
+        return {r[0] for r in await conn.fetch("SELECT datname FROM pg_database")}
+    finally:
+        await conn.close()
+
+
+async def _fail_inside(server) -> str:
+    async with databases.scratch(server, "janitor", ddl=SCHEMA) as db:
+        conn = await connect(db.dsn)
+        users = await conn.fetchval("SELECT count(*) FROM pg_tables WHERE tablename = 'users'")
+        await conn.close()
+        raise RuntimeError(db.name, users)
+
+
+async def test_a_scratch_database_is_applied_and_dropped_even_on_failure(server, tmp_path):
+    with pytest.raises(RuntimeError) as err:
+        await _fail_inside(server)
+    name, users = err.value.args
+    assert users == 1
+    assert name.startswith(f"harness_{os.getpid()}_")
+    assert name.endswith("_janitor")
+    assert name not in await _names(server)
+    broken = tmp_path / "broken.sql"
+    broken.write_text("CREATE TABLE a (id int); SELECT 1/0;")
+    with pytest.raises(ApplyError):
+        await databases.create(server, label="broken", ddl=broken)
+    assert not [n for n in await _names(server) if n.endswith("_broken")]
+
+
+async def test_databases_of_a_dead_owner_are_swept_a_live_ones_kept(server, monkeypatch):
+    dead_pid = max(psutil.pids()) + 1000  # no such process
+    dead, live = f"harness_{dead_pid}_1_0_left", databases.unique_name("kept")
+    conn = await connect(server.dsn())
+    for name in (dead, live):
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    monkeypatch.setattr(databases, "_swept", set())
+    async with databases.scratch(server, "sweeper"):
+        names = await _names(server)
+    assert dead not in names
+    assert live in names
+    await databases.drop(databases.Database(server, live))

@@ -14,14 +14,17 @@ from pathlib import Path
 import asyncpg
 from supabase_acceptance.client import connect
 from supabase_acceptance.provision import Request, provision
-from supabase_acceptance.signoff import EXIT
+from supabase_acceptance.report.signoff import EXIT
 
 from .conftest import ROOT, make_staging, start_acceptance
 
 # COPY (query) TO STDOUT is how the harness reads in one round trip; COPY ... FROM writes.
-WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE|COMMENT|GRANT"
-                   r"|REVOKE|COPY(?!\s*\(.*\)\s*TO\s+STDOUT)|SELECT\s+setval"
-                   r"|SELECT\s+nextval)\b", re.I | re.S)  # fmt: skip
+WRITE = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE|COMMENT|GRANT"
+    r"|REVOKE|COPY(?!\s*\(.*\)\s*TO\s+STDOUT)|SELECT\s+setval"
+    r"|SELECT\s+nextval)\b",
+    re.I | re.S,
+)
 
 
 def test_full_supabase_run_passes_and_leaves_no_trace(staging, run_acceptance):
@@ -43,16 +46,22 @@ def test_no_output_of_a_run_holds_the_password(staging, run_acceptance, pytester
     for path in (pytester.path / "reports").rglob("*"):
         if path.is_file():
             outputs[path.name] = path.read_text(errors="replace")
-    assert {"latest-staging.html", "latest-staging.xml", "latest-staging.json",
-            "latest-staging.md"} <= set(outputs)  # fmt: skip
+    assert {
+        "latest-staging.html",
+        "latest-staging.xml",
+        "latest-staging.json",
+        "latest-staging.md",
+    } <= set(outputs)
     assert [name for name, text in outputs.items() if secret in text] == []
     assert any(":***@" in text for text in outputs.values())
 
 
 def test_sigkill_in_the_middle_of_the_behavioural_checks_leaves_no_trace(staging, tmp_path):
     before = staging.dump()
-    proc = start_acceptance("-v", "-m", "supabase", "--database-url", staging.url,
-                            "--report-dir", str(tmp_path), str(ROOT / "acceptance"))  # fmt: skip
+    proc = start_acceptance(
+        *("-v", "-m", "supabase", "--database-url", staging.url, "--report-dir", str(tmp_path)),
+        str(ROOT / "acceptance"),
+    )
     seen = []
     for line in proc.stdout:
         seen.append(line)
@@ -85,8 +94,9 @@ def test_production_profile_writes_nothing(run_acceptance):
             async with make_staging(server) as stage:
                 log = Path(server.details["log"])
                 start = log.stat().st_size
-                result = run_acceptance("-m", "supabase", "--env", "production",
-                                        "--database-url", stage.url)  # fmt: skip
+                result = run_acceptance(
+                    "-m", "supabase", "--env", "production", "--database-url", stage.url
+                )
                 with log.open() as f:
                     f.seek(start)
                     lines = [ln for ln in f if f" {stage.database} " in ln]

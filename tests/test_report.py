@@ -11,13 +11,31 @@ import re
 from pathlib import Path
 
 import pytest
+from supabase_acceptance.report import histogram, markdown, signoff
+from supabase_acceptance.report import html as html_report
+from supabase_acceptance.report.run import Run
 
 from .conftest import SCHEMA
 
 CHROMIUM = "/usr/bin/chromium"
-ENV_KEYS = ("Target", "Host", "Port", "Database", "User", "Profile", "Server version", "TLS",
-            "Pooler", "Backend", "Harness", "schema.sql sha256", "Start (UTC)", "End (UTC)",
-            "Machine", "OS user")  # fmt: skip
+ENV_KEYS = (
+    "Target",
+    "Host",
+    "Port",
+    "Database",
+    "User",
+    "Profile",
+    "Server version",
+    "TLS",
+    "Pooler",
+    "Backend",
+    "Harness",
+    "schema.sql sha256",
+    "Start (UTC)",
+    "End (UTC)",
+    "Machine",
+    "OS user",
+)
 
 
 def blob(page: str) -> dict:
@@ -40,12 +58,15 @@ def local_run(tmp_path_factory):
     from .conftest import IMAGE, ROOT
 
     reports = tmp_path_factory.mktemp("reports")
+    args = ["-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT), "-p", "no:cacheprovider"]
+    args += ["-m", "local", "--report-dir", str(reports), "--pg-image", IMAGE]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pytest.ini"), "--rootdir", str(ROOT),
-         "-p", "no:cacheprovider", "-m", "local", "--report-dir", str(reports),
-         "--pg-image", IMAGE, str(ROOT / "acceptance")],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )  # fmt: skip
+        [sys.executable, "-m", "pytest", *args, str(ROOT / "acceptance")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
     return reports
 
@@ -132,8 +153,8 @@ def test_report_renders_in_headless_chromium_with_the_signoff_visible(local_run)
             pytest.fail("CI must render the report: apt-get install chromium")
         pytest.skip("Debian's chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
-    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    flags += ["--disable-component-update", "--disable-sync", "--no-first-run"]
     problems: list[str] = []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=flags)
@@ -153,3 +174,46 @@ def test_report_renders_in_headless_chromium_with_the_signoff_visible(local_run)
     assert signoff_y < env_y < 1e6
     assert results > 100
     assert problems == []
+
+
+def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_path):
+    """The templates, not the data, decide the markup: what a database or a reason says is text."""
+    run = Run(mode="local", profile="local", report_dir=tmp_path, interrupted="<b>stopped</b>")
+    run.divergences = [
+        {
+            "item": "DOD-04",
+            "verdict": "accepted",
+            "line": "table users: options",
+            "reason": "<script>alert(1)</script>",
+        }
+    ]
+    run.advisories = {
+        "mode": "report",
+        "findings": [
+            {
+                "level": "WARN",
+                "name": "lint",
+                "object": "a|b",
+                "detail": "one\ntwo",
+                "proof": "",
+                "remediation": "ALTER <x>",
+            }
+        ],
+    }
+    svg = histogram.svg([1.0, 2.0, 3.0], {"p50": 2.0, "p95": 3.0, "p99": 3.0}, 200, "single <x>")
+    run.latency["single"] = {"p50": 2.0, "p95": 3.0, "p99": 3.0, "budget_ms": 200, "svg": svg}
+    table, status = signoff.of(run)
+    page = html_report.summary(run, table, status)
+    assert status == "INTERRUPTED"
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Sign-off: INTERRUPTED (&lt;b&gt;stopped&lt;/b&gt;)" in page
+    assert "<pre>ALTER &lt;x&gt;</pre>" in page
+    assert page.count('<tr class="signoff-') == 15
+    assert svg in page
+    assert "<title>single &lt;x&gt;</title>" in svg
+    assert "(budget 200 ms, off the axis)" in svg
+    md = markdown.render(run, table, status)
+    assert "**Status:** ⛔ INTERRUPTED: <b>stopped</b>" in md
+    assert "| WARN | `lint` | a\\|b | one two | `ALTER <x>` |" in md
+    assert "- DOD-04 accepted: table users: options — <script>alert(1)</script>" in md

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from supabase_acceptance.apply import apply_file
-from supabase_acceptance.client import connect
 
 from .conftest import IMAGE, ROOT, SCHEMA
 
@@ -66,30 +64,19 @@ def _with_seventh(ddl: str) -> str:
     return ddl.replace(marker, SEVENTH + "\n" + marker, 1)
 
 
-async def _apply(server, name: str, path: Path) -> None:
-    admin = await connect(server.dsn())
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        conn = await connect(server.dsn(name))
-        try:
-            await apply_file(conn, path)
-        finally:
-            await conn.close()
-    finally:
-        await admin.close()
-
-
-async def _drop(server, name: str) -> None:
-    admin = await connect(server.dsn())
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
 def regenerate(server, schema: Path, out: Path) -> None:
     """The README's regenerate command (`--schema-file F --out OUT`)."""
-    cmd = [sys.executable, "-m", "supabase_acceptance.expected", "--schema-file", str(schema),
-           "--out", str(out), "--pg-image", IMAGE]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "supabase_acceptance.expected",
+        "--schema-file",
+        str(schema),
+        "--out",
+        str(out),
+        "--pg-image",
+        IMAGE,
+    ]
     subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
 
 

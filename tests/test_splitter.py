@@ -39,8 +39,12 @@ def test_semicolons_inside_strings_e_strings_and_quoted_identifiers():
         "COMMENT ON TABLE \"we;ird\" IS 'one; two';"
     )
     got = heads(sql)
-    assert got == ["SELECT 'a;b'", "SELECT E'it\\'s; fine'", 'CREATE TABLE "we;ird" ("x;y" int)',
-                   "COMMENT ON TABLE \"we;ird\" IS 'one; two'"]  # fmt: skip
+    assert got == [
+        "SELECT 'a;b'",
+        "SELECT E'it\\'s; fine'",
+        'CREATE TABLE "we;ird" ("x;y" int)',
+        "COMMENT ON TABLE \"we;ird\" IS 'one; two'",
+    ]
 
 
 def test_statement_lines_count_from_one_through_comments():

@@ -7,7 +7,6 @@ import asyncio
 import sys
 
 from supabase_acceptance.client import POOLER_SAFE
-from supabase_acceptance.provision._cluster import free_port
 
 from .conftest import ROOT
 
@@ -23,12 +22,13 @@ async def _connect(url: str):
     return await asyncpg.connect(url, **POOLER_SAFE)
 
 
-def test_sequential_queries_count_one_round_trip_each(server):
-    port = free_port()
-    url = server.dsn().replace(f"{server.host}:{server.port}", f"127.0.0.1:{port}")
+def _through(server, ledger) -> str:
+    return server.dsn().replace(f"{server.host}:{server.port}", f"127.0.0.1:{ledger.port}")
 
+
+def test_sequential_queries_count_one_round_trip_each(server):
     async def run() -> tuple[int, int]:
-        conn = await _connect(url)
+        conn = await _connect(_through(server, ledger))
         opened = ledger.depth
         for _ in range(5):
             await conn.execute("SELECT 1")
@@ -36,7 +36,7 @@ def test_sequential_queries_count_one_round_trip_each(server):
         await conn.close()
         return opened, after
 
-    with counting_proxy(("127.0.0.1", port), (server.host, server.port), DELAY) as ledger:
+    with counting_proxy(("127.0.0.1", 0), (server.host, server.port), DELAY) as ledger:
         opened, after = asyncio.run(run())
     assert after - opened == 5
     assert opened >= 3  # TCP handshake, startup, authentication at least
@@ -44,11 +44,8 @@ def test_sequential_queries_count_one_round_trip_each(server):
 
 
 def test_concurrent_connections_cost_their_round_trips_once(server):
-    port = free_port()
-    url = server.dsn().replace(f"{server.host}:{server.port}", f"127.0.0.1:{port}")
-
     async def one() -> None:
-        conn = await _connect(url)
+        conn = await _connect(_through(server, ledger))
         for _ in range(3):
             await conn.execute("SELECT 1")
         await conn.close()
@@ -61,7 +58,7 @@ def test_concurrent_connections_cost_their_round_trips_once(server):
         together.append(alone)
 
     together: list[int] = []
-    with counting_proxy(("127.0.0.1", port), (server.host, server.port), DELAY) as ledger:
+    with counting_proxy(("127.0.0.1", 0), (server.host, server.port), DELAY) as ledger:
         asyncio.run(run())
     five, alone = together
     assert ledger.connections == 6

@@ -1,0 +1,87 @@
+"""The harness as a plugin: registered through `pytest11`, shadowing no other distribution's
+import name, reading nothing at import time, and no formatter exemption without a reason."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from .conftest import ROOT
+
+PACKAGE = ROOT / "fixtures" / "supabase_acceptance"
+
+
+def test_the_plugin_is_registered_through_an_entry_point():
+    points = importlib.metadata.entry_points(group="pytest11")
+    assert "supabase_acceptance.plugin" in {p.value for p in points}
+
+
+def test_a_distribution_named_fixtures_is_not_shadowed(tmp_path: Path):
+    """pytest puts the project root first on sys.path (conftest.py, prepend mode); `fixtures/`
+    there is a directory without __init__.py, so a real package `fixtures` still wins."""
+    other = tmp_path / "fixtures"
+    other.mkdir()
+    (other / "__init__.py").write_text("WHO = 'the other distribution'\n")
+    probe = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import fixtures, supabase_acceptance.plugin
+        print(fixtures.WHO)
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "the other distribution"
+
+
+def test_nothing_is_read_at_import_time():
+    """Importing every module of the package and every acceptance module opens no file of
+    the project (schema/, profiles, templates): all of that is read in pytest_configure."""
+    modules = [
+        "supabase_acceptance." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if p.name != "__init__.py"
+    ]
+    probe = textwrap.dedent(f"""
+        import importlib, os, sys
+        opened = []
+        root = {str(ROOT)!r}
+        def audit(event, args):
+            path = args[0] if isinstance(args[0], str) else ""
+            if path.startswith(root) and not path.startswith(sys.prefix):  # the venv's own
+                is_data = os.path.isfile(path) and not path.endswith((".py", ".pyc"))
+                if is_data and "__pycache__" not in path:
+                    opened.append(path)
+        sys.addaudithook(audit)
+        for name in {modules!r}:
+            importlib.import_module(name)
+        sys.path.insert(0, root + "/acceptance")
+        for path in sorted(__import__("pathlib").Path(root, "acceptance").glob("test_*.py")):
+            importlib.import_module(path.stem)
+        print("\\n".join(opened))
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "", f"read at import time:\n{out.stdout}"
+
+
+def test_every_formatter_exemption_says_why():
+    """`# fmt: skip` only where an aligned table reads better, and then the line says so."""
+    bare = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for folder in ("fixtures", "acceptance", "tests", "bench")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"#\s*fmt:\s*(skip|off)\s*$", line)
+    ]
+    assert not bare, f"formatter exemptions without a reason: {bare}"
