@@ -25,7 +25,7 @@ async def test_deleting_a_parent_removes_its_children_and_spares_other_rows(
     probe: Probe, evidence: Evidence, fk_case: str
 ) -> None:
     tally = "cascades shown by a DELETE"
-    r = outcome(probe, evidence, fk_case, tally)
+    r = outcome(probe, evidence, "fk", fk_case, tally)
     if "sqlstate" in r["delete"]:
         evidence.tally(tally, 0, 1)
         error = f"{r['delete']['sqlstate']} ({r['delete']['message']})"
@@ -43,7 +43,7 @@ async def test_inserting_an_orphan_fails_with_23503(
     probe: Probe, evidence: Evidence, fk_case: str
 ) -> None:
     tally = "orphans rejected (23503)"
-    orphan = outcome(probe, evidence, fk_case, tally)["orphan"]
+    orphan = outcome(probe, evidence, "fk", fk_case, tally)["orphan"]
     label = f"{fk_case} orphan insert ({orphan['values']})"
     have = {k: orphan.get(k) for k in ("sqlstate", "message", "ok")}
     evidence.have_want(have, {"sqlstate": "23503"})

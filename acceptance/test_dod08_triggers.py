@@ -35,7 +35,7 @@ async def test_update_of_each_column_and_a_no_op_update_move_updated_at_only(
     table = trigger_table
     managed = managed_column(expected, table)
     tally = f"UPDATEs that moved {managed or 'the trigger column'} only"
-    r = outcome(probe, evidence, table, tally)
+    r = outcome(probe, evidence, "trigger", table, tally)
     now = r["now"]
     have: dict[str, object] = {}
     want: dict[str, object] = {}

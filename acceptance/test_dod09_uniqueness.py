@@ -23,7 +23,7 @@ async def test_duplicate_insert_fails_with_23505(
 ) -> None:
     """The duplicate differs in every other column, including its parent row (another tenant)."""
     tally = "duplicates rejected (23505)"
-    r = outcome(probe, evidence, unique_case, tally)
+    r = outcome(probe, evidence, "unique", unique_case, tally)
     dup, label = r["duplicate"], f"duplicate {unique_case} {r['values']} (other columns differ)"
     evidence.have_want(dup, {"sqlstate": "23505"})
     evidence.tally(tally, dup.get("sqlstate") == "23505", 1)
@@ -38,7 +38,7 @@ async def test_on_conflict_do_nothing_skips_a_duplicate(
     """What the application writes (`INSERT ... ON CONFLICT (cols) DO NOTHING`) works: a
     DEFERRABLE unique cannot be its arbiter (55000), a missing one matches nothing (42P10)."""
     tally = "ON CONFLICT DO NOTHING skipped the duplicate"
-    r = outcome(probe, evidence, unique_case, tally)
+    r = outcome(probe, evidence, "unique", unique_case, tally)
     cols = unique_case.split(".", 1)[1].replace("+", ", ")
     label = f"{unique_case}: INSERT ... ON CONFLICT ({cols}) DO NOTHING of {r['values']}"
     tried = r["on conflict"]

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.dod("DOD-10")
 async def test_create_read_update_delete_work(probe: Probe, evidence: Evidence, table: str) -> None:
     """Each step read back by its own SELECT and compared with what was sent (not RETURNING)."""
     tally = "tables with working CRUD"
-    r = outcome(probe, evidence, table, tally, what="CRUD")
+    r = outcome(probe, evidence, "crud", table, tally, what="CRUD")
     read, updated = r["read"] or {}, r["updated"] or {}
     have: dict[str, object] = {f"{table} UPDATE": r["update"], f"{table} DELETE": r["delete"]}
     want: dict[str, object] = {f"{table} UPDATE": {"ok": 1}, f"{table} DELETE": {"ok": 1}}

@@ -5,10 +5,11 @@ concurrent use."""
 import asyncpg
 import pytest
 from supabase_acceptance import latency
+from supabase_acceptance.client import LoginError
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
-from supabase_acceptance.rows import quote
+from supabase_acceptance.sql import quote
 from supabase_acceptance.target import Target
 from supabase_acceptance.verdict import finding
 
@@ -23,7 +24,10 @@ async def test_p95_of_simple_queries_is_under_budget(
     evidence: Evidence,
 ) -> None:
     want = harness_config.latency_samples
-    got = await latency_sampler.run(want)
+    try:
+        got = await latency_sampler.run(want)
+    except LoginError as exc:
+        finding(evidence, f"single connection: {exc}, want a libpq login with the same URL")
     s = latency.summarize(got.ms)
     budget = target.profile.latency_budget_ms
     evidence.sql(latency.query_for(db))

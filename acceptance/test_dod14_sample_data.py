@@ -23,7 +23,7 @@ async def test_sample_block_loads_idempotently(
     if block is None:
         name = harness_config.schema_file.name
         finding(evidence, f"{name}: sample block have none, want the one under {header!r}")
-    r = outcome(probe, evidence, "sample block", "sample loads idempotent")
+    r = outcome(probe, evidence, "sample", "block", "sample loads idempotent")
     implied = sample_implies(block)
     before, first, second = r["before"], r["first"]["state"], r["second"]["state"]
     added = {t: first[t]["rows"] - before[t]["rows"] for t in first}

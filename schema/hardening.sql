@@ -1,5 +1,5 @@
 -- Hardening of the canonical schema for Supabase: the smallest change after which every
--- advisory (supabase_acceptance/advisories.py) passes while every DoD item still passes for the backend.
+-- advisory (fixtures/supabase_acceptance/advisories/) passes while every DoD item still passes for the backend.
 -- Supabase only (it names the roles anon and authenticated). Applied by `make supabase-harden`
 -- in one transaction, after `make supabase-apply-schema`.
 --

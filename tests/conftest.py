@@ -121,7 +121,7 @@ def run_acceptance(pytester: pytest.Pytester) -> Callable[..., pytest.RunResult]
         paths = [str(ROOT / "acceptance" / m) for m in modules] or [str(ROOT / "acceptance")]
         reports = str(pytester.path / "reports")
         return pytester.runpytest_subprocess(
-            *suite_args("--report-dir", reports, "--pg-image", IMAGE, *args, *paths), timeout=300
+            *suite_args("--report-dir", reports, *args, *paths), timeout=300
         )
 
     return run

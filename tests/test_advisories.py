@@ -1,4 +1,4 @@
-"""The Supabase advisories (advisories.py) on real Postgres: the canonical schema on a
+"""The Supabase advisories (advisories/) on real Postgres: the canonical schema on a
 project's old privilege defaults is exposed (ERROR, proven by behaviour), on the new ones it is
 not, hardened it has no finding while every DoD item still passes through the pooler, and each
 advisory mutant is caught by its lint name. Strict mode's exit status; make supabase-harden."""

@@ -52,7 +52,7 @@ BROKEN = {
         f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {ROLE};",
         ["sequence", "usage have False, want True"],
     ),
-}  # fmt: skip  (one variant per line reads as a table)
+}
 # CREATE ROLE options (pglast DefElem names) -> role.yaml attributes
 CREATE_ROLE_OPTIONS = {
     "canlogin": "login",

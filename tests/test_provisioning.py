@@ -325,14 +325,13 @@ async def test_a_scratch_database_is_applied_and_dropped_even_on_failure(server,
     assert not [n for n in await _names(server) if n.endswith("_broken")]
 
 
-async def test_databases_of_a_dead_owner_are_swept_a_live_ones_kept(server, monkeypatch):
+async def test_databases_of_a_dead_owner_are_swept_a_live_ones_kept(server):
     dead_pid = max(psutil.pids()) + 1000  # no such process
     dead, live = f"harness_{dead_pid}_1_0_left", databases.unique_name("kept")
     conn = await connect(server.dsn())
     for name in (dead, live):
         await conn.execute(f'CREATE DATABASE "{name}"')
     await conn.close()
-    monkeypatch.setattr(databases, "_swept", set())
     async with databases.scratch(server, "sweeper"):
         names = await _names(server)
     assert dead not in names

@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
+from supabase_acceptance.compare import Rules
+from supabase_acceptance.harness import DOD_FILE, EQUIVALENCES_FILE
 from supabase_acceptance.report import histogram, markdown, signoff
 from supabase_acceptance.report import html as html_report
 from supabase_acceptance.report.run import Run
@@ -178,7 +180,8 @@ def test_report_renders_in_headless_chromium_with_the_signoff_visible(local_run)
 
 def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_path):
     """The templates, not the data, decide the markup: what a database or a reason says is text."""
-    run = Run(mode="local", profile="local", report_dir=tmp_path, interrupted="<b>stopped</b>")
+    items = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None).items
+    run = Run("local", "local", tmp_path, interrupted="<b>stopped</b>", items=items)
     run.divergences = [
         {
             "item": "DOD-04",
@@ -200,8 +203,11 @@ def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_pat
             }
         ],
     }
-    svg = histogram.svg([1.0, 2.0, 3.0], {"p50": 2.0, "p95": 3.0, "p99": 3.0}, 200, "single <x>")
-    run.latency["single"] = {"p50": 2.0, "p95": 3.0, "p99": 3.0, "budget_ms": 200, "svg": svg}
+    run.latency["single <x>"] = {
+        **{"p50": 2.0, "p95": 3.0, "p99": 3.0, "budget_ms": 200},
+        "samples": [1.0, 2.0, 3.0],
+    }
+    svg = histogram.of("single <x>", run.latency["single <x>"])
     table, status = signoff.of(run)
     page = html_report.summary(run, table, status)
     assert status == "INTERRUPTED"
@@ -211,7 +217,7 @@ def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_pat
     assert "<pre>ALTER &lt;x&gt;</pre>" in page
     assert page.count('<tr class="signoff-') == 15
     assert svg in page
-    assert "<title>single &lt;x&gt;</title>" in svg
+    assert "<title>single &lt;x&gt;: 3 samples (ms)</title>" in svg
     assert "(budget 200 ms, off the axis)" in svg
     md = markdown.render(run, table, status)
     assert "**Status:** ⛔ INTERRUPTED: <b>stopped</b>" in md

@@ -64,7 +64,7 @@ def _with_seventh(ddl: str) -> str:
     return ddl.replace(marker, SEVENTH + "\n" + marker, 1)
 
 
-def regenerate(server, schema: Path, out: Path) -> None:
+def regenerate(schema: Path, out: Path) -> None:
     """The README's regenerate command (`--schema-file F --out OUT`)."""
     cmd = [
         sys.executable,
@@ -81,11 +81,11 @@ def regenerate(server, schema: Path, out: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def seventh(server, tmp_path_factory) -> tuple[Path, Path]:
+def seventh(tmp_path_factory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("seventh")
     schema, expected = tmp / "schema.sql", tmp / "expected.yaml"
     schema.write_text(_with_seventh(SCHEMA.read_text()))
-    regenerate(server, schema, expected)
+    regenerate(schema, expected)
     return schema, expected
 
 
