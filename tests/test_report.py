@@ -223,3 +223,18 @@ def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_pat
     assert "**Status:** ⛔ INTERRUPTED: <b>stopped</b>" in md
     assert "| WARN | `lint` | a\\|b | one two | `ALTER <x>` |" in md
     assert "- DOD-04 accepted: table users: options — <script>alert(1)</script>" in md
+
+
+def test_the_evidence_item_says_so_when_other_items_failed(tmp_path):
+    """dod.yaml marks the evidence item; its pass is not read as "all is well"."""
+    items = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None).items
+    run = Run("local", "local", tmp_path, items=items)
+    record = {"duration_s": 0.1, "why": "", "message": ""}
+    run.tests = [
+        {**record, "nodeid": "a", "item": "DOD-04", "outcome": "failed", "why": "table x"},
+        {**record, "nodeid": "b", "item": "DOD-15", "outcome": "passed"},
+    ]
+    rows = {r.item: r for r in signoff.table(run)}
+    assert [i for i, s in items.items() if s.get("evidence")] == ["DOD-15"]
+    assert rows["DOD-15"].verdict == "pass"
+    assert rows["DOD-15"].why == "the evidence is complete; other items failed"
