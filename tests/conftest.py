@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -97,6 +98,37 @@ async def make_staging(
 async def staging(server: Server) -> AsyncIterator[Staging]:
     async with make_staging(server) as stage:
         yield stage
+
+
+def loopback(block: int, n: int) -> str:
+    """A loopback address of this process in `block` (one per test module), so the test
+    poolers can all listen on Supabase's port 6543."""
+    return f"127.{block}.{os.getpid() % 250 + 1}.{n}"
+
+
+def pooler_on(block: int) -> Any:
+    """A module's PgBouncer (TLS, transaction mode, port 6543) in front of the shared server."""
+
+    @pytest.fixture(scope="module")
+    def pooler(server: Server) -> Iterator[Pooler]:
+        with pgbouncer(server, host=loopback(block, 1), port=6543) as bouncer:
+            yield bouncer
+
+    return pooler
+
+
+def cli(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python -m supabase_acceptance.cli ...`, the Makefile targets' command."""
+    command = [sys.executable, "-m", "supabase_acceptance.cli", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
+
+
+def make(target: str, *args: str, env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+    """A Makefile target of the seeds, with this venv's Python."""
+    command = ["make", "-s", target, *args, f"PYTHON={sys.executable}"]
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def suite_args(*args: str) -> list[str]:

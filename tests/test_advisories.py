@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,9 +18,8 @@ from supabase_acceptance import databases
 from supabase_acceptance.apply import apply_file
 from supabase_acceptance.client import connect
 from supabase_acceptance.errors import HarnessError
-from supabase_acceptance.provision.pooler import pgbouncer
 
-from .conftest import ROOT, SCHEMA
+from .conftest import ROOT, SCHEMA, cli, make, pooler_on
 
 LIKE = SCHEMA.parent / "supabase_like.sql"
 HARDENING = SCHEMA.parent / "hardening.sql"
@@ -382,14 +378,7 @@ async def test_advisory_mutant_is_caught_by_its_lint(fresh_db, spec, name):
 # --- whole runs: the acceptance suite through the pooler, strict mode, make supabase-harden --
 
 
-def _host(n: int) -> str:
-    return f"127.3.{os.getpid() % 250 + 1}.{n}"
-
-
-@pytest.fixture(scope="module")
-def pooler(server) -> Iterator:
-    with pgbouncer(server, host=_host(1), port=6543) as bouncer:
-        yield bouncer
+pooler = pooler_on(3)
 
 
 async def _database(server, name: str, defaults: str | None, *files: Path) -> None:
@@ -475,11 +464,6 @@ def test_bad_advisories_option_is_one_usage_line(run_acceptance):
     result.stderr.fnmatch_lines(["*unknown --advisories 'loud': use off, report or strict*"])
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "supabase_acceptance.cli", *args]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
-
-
 def test_make_supabase_harden_applies_in_one_transaction_logs_and_refuses_production(
     server, pooler, spec
 ):
@@ -487,17 +471,10 @@ def test_make_supabase_harden_applies_in_one_transaction_logs_and_refuses_produc
     asyncio.run(_database(server, name, "old", SCHEMA))
     url = pooler.dsn(server, name)
     try:
-        refused = _cli("harden", "--env", "production", "--database-url", url)
-        done = _cli("harden", "--database-url", url)
-        again = _cli("harden", "--database-url", url)  # policies exist: fails, rolls back whole
-        make = subprocess.run(
-            ["make", "-s", "supabase-harden", "ENV=production", f"PYTHON={sys.executable}"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "DATABASE_URL": url},
-        )
+        refused = cli("harden", "--env", "production", "--database-url", url)
+        done = cli("harden", "--database-url", url)
+        again = cli("harden", "--database-url", url)  # policies exist: fails, rolls back whole
+        made = make("supabase-harden", "ENV=production", env={**os.environ, "DATABASE_URL": url})
 
         async def facts() -> tuple:
             conn = await connect(server.dsn(name))
@@ -520,7 +497,7 @@ def test_make_supabase_harden_applies_in_one_transaction_logs_and_refuses_produc
     assert again.returncode == 2
     assert len(again.stderr.strip().splitlines()) == 1
     assert policies == 6  # the failed second run left nothing of itself
-    assert make.returncode != 0
-    assert "refusing to apply the hardening" in make.stderr
+    assert made.returncode != 0
+    assert "refusing to apply the hardening" in made.stderr
     assert result.findings == []
     assert server.password not in done.stdout + done.stderr + again.stderr

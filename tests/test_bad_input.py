@@ -12,6 +12,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from supabase_acceptance.config import load_profiles
+from supabase_acceptance.errors import HarnessError
+from supabase_acceptance.expected import load
+from supabase_acceptance.reads import role_sql
 from supabase_acceptance.report.signoff import EXIT
 
 from ._services import closed_port, listener
@@ -197,3 +201,20 @@ def test_the_pooler_going_down_in_the_middle_of_a_run(staging, tmp_path):
     assert staging.server.password not in text
     assert elapsed < BUDGET * 2
     assert proc.returncode != -signal.SIGKILL
+
+
+def test_a_profile_with_an_unknown_key_is_one_error_line(tmp_path: Path) -> None:
+    bad = tmp_path / "profiles.yaml"
+    bad.write_text((ROOT / "profiles.yaml").read_text().replace("pool_size:", "pool_sise:", 1))
+    with pytest.raises(HarnessError, match=r"profiles.yaml: not a set of profiles .*pool_size"):
+        load_profiles(bad)
+
+
+def test_a_role_attribute_the_check_cannot_read_is_one_error_line(tmp_path: Path) -> None:
+    """role.yaml is data; an attribute DOD-13 has no query for stops the run at start."""
+    role = tmp_path / "role.yaml"
+    text = (ROOT / "schema" / "role.yaml").read_text()
+    role.write_text(text.replace("  login: true\n", "  login: true\n  replication: false\n"))
+    expected = load(ROOT / "schema" / "expected.yaml", role_file=role)
+    with pytest.raises(HarnessError, match=r"role.yaml attributes: have \['replication'\]"):
+        role_sql(expected)

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -175,3 +176,17 @@ def test_remote_mode_without_url_is_a_usage_error_not_a_green_run(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: DATABASE_URL is not set: *pytest -m local*"])
     assert "passed" not in result.stdout.str()
+
+
+def test_dod11_fails_with_one_line_when_libpq_refuses_the_url(
+    staging: Any, run_acceptance: Run
+) -> None:
+    """A URL the session's client (asyncpg) takes but libpq, the samples' client, refuses: a
+    finding of DOD-11 (the samples are not taken), not a lost connection; password masked."""
+    url = staging.server.dsn(staging.database) + "?search_path=public"  # asyncpg-only option
+    result = run_acceptance(
+        *("-m", "supabase", "--database-url", url), modules=("test_dod11_latency.py",)
+    )
+    assert result.ret == 1, result.stdout.str()[-2000:]
+    result.stdout.fnmatch_lines(["*DOD-11 single connection: libpq login failed:*search_path*"])
+    assert staging.server.password not in result.stdout.str() + result.stderr.str()

@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
-from .conftest import ROOT
-
-
-def cli(*args: str, cwd=ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "supabase_acceptance.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+from .conftest import cli, make
 
 
 def test_test_connection_reports_version_tls_and_latency(staging):
@@ -47,7 +34,6 @@ def test_apply_schema_applies_in_one_transaction_and_logs(staging):
 def test_database_url_is_read_from_a_dot_env_file(staging, tmp_path):
     (tmp_path / ".env").write_text(f"DATABASE_URL={staging.url}\n")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["PYTHONPATH"] = str(ROOT)
     done = cli("test-connection", cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert f"/{staging.database}?" in done.stdout
@@ -55,34 +41,13 @@ def test_database_url_is_read_from_a_dot_env_file(staging, tmp_path):
 
 def test_make_targets_wrap_the_harness(staging):
     env = {**os.environ, "DATABASE_URL": staging.url}
-    done = subprocess.run(
-        ["make", "-s", "supabase-test-connection", f"PYTHON={sys.executable}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    done = make("supabase-test-connection", env=env)
     assert done.returncode == 0, done.stderr
     assert "TLS:     TLSv1." in done.stdout
-    refused = subprocess.run(
-        ["make", "-s", "supabase-apply-schema", "ENV=production", f"PYTHON={sys.executable}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    refused = make("supabase-apply-schema", "ENV=production", env=env)
     assert refused.returncode != 0
     assert "refusing to apply the schema to the production profile" in refused.stderr
-    validate = subprocess.run(
-        ["make", "-s", "supabase-validate", f"PYTHON={sys.executable}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    validate = make("supabase-validate", env=env, timeout=120)
     # the checks that write were not run: the sign-off is PARTIAL, exit status 10 (make: 2)
     assert "Error 10" in validate.stderr, validate.stdout[-2000:]
     assert " passed" in validate.stdout

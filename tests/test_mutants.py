@@ -24,7 +24,7 @@ from supabase_acceptance.provision.pooler import pgbouncer
 from supabase_acceptance.report.signoff import EXIT
 
 from ._services import delaying_proxy
-from .conftest import ROOT, SCHEMA
+from .conftest import ROOT, SCHEMA, loopback, pooler_on
 
 _DOC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "mutants.yaml").read_text())
 REQUIRED: dict[str, list[str]] = _DOC.pop("required_classes")
@@ -47,14 +47,10 @@ def mutate(ddl: str, mutant: dict, prefix: str = "") -> str:
 
 
 def _host(n: int) -> str:
-    return f"127.1.{os.getpid() % 250 + 1}.{n}"
+    return loopback(1, n)
 
 
-@pytest.fixture(scope="module")
-def pooler(server) -> Iterator:
-    """One PgBouncer in front of the shared server for every mutant database."""
-    with pgbouncer(server, host=_host(1), port=6543) as bouncer:
-        yield bouncer
+pooler = pooler_on(1)  # one PgBouncer in front of the shared server for every mutant database
 
 
 async def _fresh(server, name: str, ddl: str, tmp: Path) -> None:
