@@ -220,9 +220,9 @@ def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_pat
     assert "<title>single &lt;x&gt;: 3 samples (ms)</title>" in svg
     assert "(budget 200 ms, off the axis)" in svg
     md = markdown.render(run, table, status)
-    assert "**Status:** ⛔ INTERRUPTED: <b>stopped</b>" in md
-    assert "| WARN | `lint` | a\\|b | one two | `ALTER <x>` |" in md
-    assert "- DOD-04 accepted: table users: options — <script>alert(1)</script>" in md
+    assert "**Status:** ⛔ INTERRUPTED: &lt;b&gt;stopped&lt;/b&gt;" in md
+    assert "| WARN | `lint` | a\\|b | one two | `ALTER <x>` |" in md  # a code span is literal
+    assert "- DOD-04 accepted: table users: options — &lt;script&gt;alert(1)&lt;/script&gt;" in md
 
 
 def test_the_evidence_item_says_so_when_other_items_failed(tmp_path):
