@@ -3,11 +3,11 @@
 
 import asyncpg
 import pytest
+from supabase_acceptance.asserts import finding
 from supabase_acceptance.catalog import SERVER_FACTS, Catalog
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
 from supabase_acceptance.target import Target
-from supabase_acceptance.verdict import finding
 
 pytestmark = pytest.mark.dod("DOD-01")
 

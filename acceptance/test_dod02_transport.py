@@ -6,12 +6,12 @@ import re
 
 import asyncpg
 import pytest
+from supabase_acceptance.asserts import caution, differ, finding, verdict
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
 from supabase_acceptance.remote import STRICT_SSLMODES, SUPABASE_POOLER_SUFFIX
 from supabase_acceptance.target import Target
 from supabase_acceptance.transport import named_statements_after, tls
-from supabase_acceptance.verdict import caution, differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-02")
 

@@ -8,13 +8,13 @@ import pglast
 import pytest
 from supabase_acceptance import databases
 from supabase_acceptance.apply import ApplyError, apply_file, split
+from supabase_acceptance.asserts import finding
 from supabase_acceptance.client import connect
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.errors import HarnessError
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.structure import Structure
 from supabase_acceptance.target import Target
-from supabase_acceptance.verdict import finding
 
 pytestmark = pytest.mark.dod("DOD-03")
 

@@ -3,11 +3,13 @@
 table exists."""
 
 import pytest
+from supabase_acceptance.asserts import holds, verdict
 from supabase_acceptance.catalog import Catalog
+from supabase_acceptance.diagnosis.check import check_causes
+from supabase_acceptance.diagnosis.diagnose import Diagnosis
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
-from supabase_acceptance.structure import Structure, check
-from supabase_acceptance.verdict import verdict
+from supabase_acceptance.structure import Structure
 
 pytestmark = pytest.mark.dod("DOD-04")
 
@@ -26,7 +28,7 @@ def test_canonical_table_exists_in_public(catalog: Catalog, evidence: Evidence, 
 def test_table_is_defined_as_in_the_ddl(
     structure: Structure, evidence: Evidence, table: str
 ) -> None:
-    check(structure, evidence, table, "tables defined as in the DDL")
+    holds(evidence, structure.judge(evidence.dod, table, "tables defined as in the DDL"))
 
 
 def test_public_holds_no_extra_table(
@@ -55,3 +57,11 @@ def test_no_out_of_scope_table_exists(
     evidence.facts("have (catalog snapshot)", {"out-of-scope present": there})
     evidence.facts("want (expected.yaml)", {"none of": expected.forbidden_tables})
     verdict(evidence, [f"public: out-of-scope tables have {there}, want none" if there else None])
+
+
+def test_the_ddl_table_names_resolve_to_public_for_the_connecting_role(
+    diagnosis: Diagnosis, evidence: Evidence
+) -> None:
+    """Under the role's effective search_path each unqualified table name of the DDL reaches
+    public's table, not a same-named one elsewhere (auth.users)."""
+    check_causes(diagnosis, evidence)

@@ -3,10 +3,12 @@ deleting a parent removes its children and spares other rows; an orphan fails wi
 Writes happen in a transaction that is rolled back."""
 
 import pytest
+from supabase_acceptance.asserts import differ, finding, holds, verdict
+from supabase_acceptance.diagnosis.check import check_causes
+from supabase_acceptance.diagnosis.diagnose import Diagnosis
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.probes import Probe, outcome
-from supabase_acceptance.structure import Structure, check
-from supabase_acceptance.verdict import differ, finding, verdict
+from supabase_acceptance.structure import Structure
 
 pytestmark = pytest.mark.dod("DOD-07")
 
@@ -15,7 +17,7 @@ def test_foreign_keys_are_declared_as_in_the_ddl_and_no_other(
     structure: Structure, evidence: Evidence, table: str
 ) -> None:
     """ON DELETE and ON UPDATE actions, MATCH, deferrability, validated; no extra FK."""
-    check(structure, evidence, table, "foreign keys as in the DDL")
+    holds(evidence, structure.judge(evidence.dod, table, "foreign keys as in the DDL"))
 
 
 KEPT = {True: "kept", False: "deleted"}
@@ -25,7 +27,7 @@ async def test_deleting_a_parent_removes_its_children_and_spares_other_rows(
     probe: Probe, evidence: Evidence, fk_case: str
 ) -> None:
     tally = "cascades shown by a DELETE"
-    r = outcome(probe, evidence, "fk", fk_case, tally)
+    r = holds(evidence, outcome(probe, "fk", fk_case, tally))
     if "sqlstate" in r["delete"]:
         evidence.tally(tally, 0, 1)
         error = f"{r['delete']['sqlstate']} ({r['delete']['message']})"
@@ -43,7 +45,7 @@ async def test_inserting_an_orphan_fails_with_23503(
     probe: Probe, evidence: Evidence, fk_case: str
 ) -> None:
     tally = "orphans rejected (23503)"
-    orphan = outcome(probe, evidence, "fk", fk_case, tally)["orphan"]
+    orphan = holds(evidence, outcome(probe, "fk", fk_case, tally))["orphan"]
     label = f"{fk_case} orphan insert ({orphan['values']})"
     have = {k: orphan.get(k) for k in ("sqlstate", "message", "ok")}
     evidence.have_want(have, {"sqlstate": "23503"})
@@ -51,3 +53,11 @@ async def test_inserting_an_orphan_fails_with_23503(
     if "sqlstate" not in orphan:
         finding(evidence, f"{label}: have accepted, want 23503")
     verdict(evidence, [differ(label, "SQLSTATE", orphan["sqlstate"], "23503")])
+
+
+def test_no_row_breaks_a_foreign_key_and_none_waits_validation(
+    diagnosis: Diagnosis, evidence: Evidence
+) -> None:
+    """Rows loaded with triggers disabled or under a NOT VALID constraint can break a key
+    the catalog declares."""
+    check_causes(diagnosis, evidence)

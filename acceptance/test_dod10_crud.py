@@ -2,10 +2,12 @@
 (everything in a transaction that is rolled back)."""
 
 import pytest
+from supabase_acceptance.asserts import differ, holds, verdict
+from supabase_acceptance.diagnosis.check import check_causes
+from supabase_acceptance.diagnosis.diagnose import Diagnosis
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.probes import Probe, outcome
-from supabase_acceptance.structure import Structure, check
-from supabase_acceptance.verdict import differ, verdict
+from supabase_acceptance.structure import Structure
 
 pytestmark = pytest.mark.dod("DOD-10")
 
@@ -13,7 +15,7 @@ pytestmark = pytest.mark.dod("DOD-10")
 async def test_create_read_update_delete_work(probe: Probe, evidence: Evidence, table: str) -> None:
     """Each step read back by its own SELECT and compared with what was sent (not RETURNING)."""
     tally = "tables with working CRUD"
-    r = outcome(probe, evidence, "crud", table, tally, what="CRUD")
+    r = holds(evidence, outcome(probe, "crud", table, tally, what="CRUD"))
     read, updated = r["read"] or {}, r["updated"] or {}
     have: dict[str, object] = {f"{table} UPDATE": r["update"], f"{table} DELETE": r["delete"]}
     want: dict[str, object] = {f"{table} UPDATE": {"ok": 1}, f"{table} DELETE": {"ok": 1}}
@@ -34,4 +36,11 @@ def test_no_rule_rewrites_what_the_application_sends(
     structure: Structure, evidence: Evidence, table: str
 ) -> None:
     """A RULE (DO INSTEAD / DO ALSO) on a table changes what CRUD stores or returns."""
-    check(structure, evidence, table, "tables without rules", empty_ok=True)
+    holds(evidence, structure.judge(evidence.dod, table, "tables without rules", empty_ok=True))
+
+
+def test_the_role_s_transactions_can_write_as_the_application_expects(
+    diagnosis: Diagnosis, evidence: Evidence
+) -> None:
+    """default_transaction_read_only and default_transaction_isolation as the DDL assumes."""
+    check_causes(diagnosis, evidence)

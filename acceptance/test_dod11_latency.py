@@ -5,13 +5,13 @@ concurrent use."""
 import asyncpg
 import pytest
 from supabase_acceptance import latency
+from supabase_acceptance.asserts import finding
 from supabase_acceptance.client import LoginError
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
 from supabase_acceptance.sql import quote
 from supabase_acceptance.target import Target
-from supabase_acceptance.verdict import finding
 
 pytestmark = pytest.mark.dod("DOD-11")
 
@@ -58,7 +58,7 @@ async def test_pool_of_10_connections_works_under_concurrent_use(
     if not table:
         await latency_pool.close()
         finding(evidence, "expected.yaml: tables have none, want the DDL's")
-    read = f"SELECT 1 FROM {quote(table)} LIMIT 1"  # each connection's warm-up: an app read
+    read = f"SELECT 1 FROM public.{quote(table)} LIMIT 1"  # each connection's warm-up: app read
     evidence.sql(read)
     try:
         got, used = await latency.pooled(

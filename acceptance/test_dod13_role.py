@@ -7,11 +7,11 @@ from typing import Any
 
 import asyncpg
 import pytest
+from supabase_acceptance.asserts import differ, finding, verdict
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
 from supabase_acceptance.reads import sequence_owners
 from supabase_acceptance.target import Target
-from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-13")
 

@@ -4,11 +4,11 @@ never on production. Run server-side inside a transaction that is rolled back, s
 staging database keeps what it had. The rows are the block's own, read from its statements."""
 
 import pytest
+from supabase_acceptance.asserts import differ, finding, holds, verdict
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
 from supabase_acceptance.probes import Probe, outcome, sample_block, sample_implies
-from supabase_acceptance.verdict import differ, finding, verdict
 
 pytestmark = pytest.mark.dod("DOD-14")
 
@@ -23,7 +23,7 @@ async def test_sample_block_loads_idempotently(
     if block is None:
         name = harness_config.schema_file.name
         finding(evidence, f"{name}: sample block have none, want the one under {header!r}")
-    r = outcome(probe, evidence, "sample", "block", "sample loads idempotent")
+    r = holds(evidence, outcome(probe, "sample", "block", "sample loads idempotent"))
     implied = sample_implies(block)
     before, first, second = r["before"], r["first"]["state"], r["second"]["state"]
     added = {t: first[t]["rows"] - before[t]["rows"] for t in first}

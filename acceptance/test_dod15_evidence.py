@@ -4,12 +4,12 @@ at the end of schema.sql), kept next to the report."""
 
 import asyncpg
 import pytest
+from supabase_acceptance.asserts import finding
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
 from supabase_acceptance.reads import validation_queries
 from supabase_acceptance.target import Target
-from supabase_acceptance.verdict import finding
 
 pytestmark = pytest.mark.dod("DOD-15")
 

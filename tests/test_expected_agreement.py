@@ -12,6 +12,7 @@ from supabase_acceptance.catalog import snapshot
 from supabase_acceptance.compare import Rules, diff
 from supabase_acceptance.expected import EXPECTED_FILE, load, render
 from supabase_acceptance.harness import DOD_FILE, EQUIVALENCES_FILE
+from supabase_acceptance.model import Modelled
 
 from .conftest import IMAGE, ROOT, SCHEMA
 
@@ -71,14 +72,15 @@ def test_every_property_of_the_model_has_an_owner_item():
 def test_the_canonical_model_has_no_difference_with_itself_and_every_kind_differs():
     """diff() finds nothing between equal models, and a change of any property is found."""
     rules = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None)
-    model = load(EXPECTED_FILE).model
-    assert diff(model, model, rules) == []
+    exp = load(EXPECTED_FILE)
+    model, ids = exp.model, exp.identities
+    assert diff(exp.modelled, exp.modelled, rules) == []
     for kind, objects in model.items():
         for key, obj in objects.items():
-            changed = {**model, kind: {**objects, key: {**obj, "_probe": 1}}}
-            broken = {**model, kind: {k: v for k, v in objects.items() if k != key}}
-            assert diff(model, broken, rules), f"{kind} {key} missing went unnoticed"
-            assert not diff(model, changed, rules)  # unknown live keys are not properties
+            changed = Modelled({**model, kind: {**objects, key: {**obj, "_probe": 1}}}, ids)
+            broken = Modelled({**model, kind: {k: v for k, v in objects.items() if k != key}}, ids)
+            assert diff(exp.modelled, broken, rules), f"{kind} {key} missing went unnoticed"
+            assert not diff(exp.modelled, changed, rules)  # unknown live keys are not properties
             break
 
 

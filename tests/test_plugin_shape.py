@@ -3,6 +3,7 @@ import name, reading nothing at import time, and no formatter exemption without 
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import re
 import subprocess
@@ -102,3 +103,36 @@ def test_every_formatter_exemption_says_why_and_changes_something():
         idle += [path.name] if hits and formatted == stripped else []
     assert not bare, f"formatter exemptions without a reason in parentheses: {bare}"
     assert not idle, f"formatter exemptions that change nothing: {idle}"
+
+
+def _imports(path: Path) -> set[str]:
+    """The package modules `path` imports, as dotted names under supabase_acceptance."""
+    here = path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(here[: len(here) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            found |= {module} | {f"{module}.{a.name}" for a in node.names}
+    return found
+
+
+def test_evidence_and_the_report_do_not_import_each_other():
+    """evidence.py knows the run through a protocol; report/ knows a test's item through
+    markers.py: neither imports the other."""
+    evidence = _imports(PACKAGE / "evidence.py")
+    assert not {m for m in evidence if m.startswith("supabase_acceptance.report")}, evidence
+    for path in sorted((PACKAGE / "report").glob("*.py")):
+        found = {m for m in _imports(path) if m.startswith("supabase_acceptance.evidence")}
+        assert not found, f"{path.name} imports {found}"
+
+
+def test_only_asserts_fails_a_test():
+    """Comparison, structure and probe outcomes are values: their modules import no pytest;
+    asserts.py turns an outcome into a failure."""
+    for name in ("model", "compare", "structure", "probes", "verdict", "expected"):
+        found = {m for m in _imports(PACKAGE / f"{name}.py") if m.split(".")[0] == "pytest"}
+        assert not found, f"{name}.py imports {found}"
+    assert "pytest" in _imports(PACKAGE / "asserts.py")
