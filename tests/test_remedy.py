@@ -1,0 +1,182 @@
+"""The fix heals what the diagnosis finds: every structural mutant of the mutation suite is
+applied to a fresh database, its differences planned (remedy.plan), the rendered SQL file run
+in one transaction as a DBA would (`psql -1`), and the catalog read and compared again. What
+remains must be only what the plan left to a human (a DECISION). In-process, one shared
+server; the tally is printed at the end: healed X/N, decisions D."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import yaml
+from supabase_acceptance import databases
+from supabase_acceptance import expected as expected_state
+from supabase_acceptance.apply import split
+from supabase_acceptance.catalog import snapshot
+from supabase_acceptance.client import connect
+from supabase_acceptance.compare import Difference, Rules, diff
+from supabase_acceptance.findings import HAZARDS, PHASES
+from supabase_acceptance.model import Identity, Modelled
+from supabase_acceptance.remedy import Remedy, measure, plan, remedies, render
+
+from .conftest import ROOT, SCHEMA
+from .test_mutants import mutate
+
+_DOC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "mutants.yaml").read_text())
+_DOC.pop("required_classes")
+# Structural mutants: not the deployment's (network, pooler), not those whose expectation is
+# rendered from another DDL (expected_edits / expected_append).
+STRUCTURAL = {
+    name: m
+    for name, m in _DOC.items()
+    if m.get("kind") not in ("network", "pooler") and not any(k.startswith("expected_") for k in m)
+}
+# Mutants whose only way back is a human choice, and why.
+DECIDED = {
+    "dod04_table_partitioned": "a partitioned table is rebuilt, rows copied",
+    "cause_fk_not_valid_over_orphans": "orphan rows: VALIDATE would fail",
+    "cause_duplicates_under_a_missing_unique": "duplicates: ADD UNIQUE would fail",
+    "cause_nulls_in_a_not_null_column": "NULLs: SET NOT NULL would fail",
+}
+EXPECTED = expected_state.load()
+RULES = Rules.load(ROOT / "schema" / "dod.yaml", ROOT / "schema" / "equivalences.yaml", None)
+DDL = split(SCHEMA.read_text())
+HEADER = {"profile": "test", "database": "mutant", "generated at": "now", "fingerprint": "-"}
+RESULTS: list[dict[str, Any]] = []
+
+
+async def _differences(conn: asyncpg.Connection) -> tuple[dict[str, Any], list[Difference]]:
+    live = expected_state.live(await snapshot(conn), EXPECTED)
+    return live.model, diff(EXPECTED.modelled, live, RULES)
+
+
+def _failing(found: list[Difference]) -> list[Difference]:
+    return [d for d in found if d.verdict == "fail"]
+
+
+def _id(d: Difference) -> tuple[str, str, str]:
+    return (d.kind, d.object, d.property)
+
+
+async def _heal(conn: asyncpg.Connection) -> tuple[list[Remedy], str, list[Difference]]:
+    """Plan, measure the previews, plan again, run the file in one transaction, compare."""
+    live, before = await _differences(conn)
+    first = remedies(EXPECTED.model, live, before, DDL)
+    rows = await measure(conn, [r.finding for r in first])
+    found = remedies(EXPECTED.model, live, before, DDL, rows=rows)
+    text = render([r.finding for r in found], HEADER)
+    async with conn.transaction():
+        await conn.execute(text)
+    _, after = await _differences(conn)
+    return found, text, after
+
+
+@pytest.mark.parametrize("name", STRUCTURAL)
+async def test_the_plan_heals_the_mutant(name: str, server: Any, tmp_path: Path) -> None:
+    path = tmp_path / f"{name}.sql"
+    path.write_text(mutate(SCHEMA.read_text(), STRUCTURAL[name]))
+    async with databases.scratch(server, "remedy", ddl=path) as db:
+        conn = await connect(db.dsn)
+        try:
+            _, before = await _differences(conn)
+            found, text, after = await _heal(conn)
+        finally:
+            await conn.close()
+    explained = [_id(d) for r in found for d in r.differences]
+    assert sorted(explained) == sorted(_id(d) for d in _failing(before)), "one remedy each"
+    decided = {_id(d) for r in found if r.decision for d in r.differences}
+    left = [d for d in _failing(after) if _id(d) not in decided]
+    decisions = sum(r.decision for r in found)
+    RESULTS.append({"mutant": name, "healed": not left and not decisions, "decisions": decisions})
+    shown = "\n".join(d.line for d in left)
+    assert not left, f"{name}: the plan left\n{shown}\n--- plan ---\n{text}"
+    assert bool(decisions) == (name in DECIDED), f"{name}: decisions {decisions}\n{text}"
+
+
+def test_the_tally_of_the_mutation_suite(request: pytest.FixtureRequest) -> None:
+    """Runs after the mutants (file order): the line the brief asks for."""
+    if not RESULTS:
+        pytest.skip("no mutant ran in this session")
+    healed = sum(r["healed"] for r in RESULTS)
+    decisions = sum(r["decisions"] for r in RESULTS)
+    line = f"healed {healed}/{len(RESULTS)}, decisions {decisions}"
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"\nremedy: {line}")
+    print(line)
+    assert healed + sum(r["decisions"] > 0 for r in RESULTS) == len(RESULTS)
+
+
+# --- the plan and the file without a database -------------------------------------------------
+
+
+def _drifted() -> tuple[dict[str, Any], list[Difference]]:
+    """The expected model with an extra column and a narrowed type, as live."""
+    import copy
+
+    live = copy.deepcopy(EXPECTED.model)
+    live["columns"]["users.phone"] = dict(live["columns"]["users.full_name"])
+    live["columns"]["users.email"] = {**live["columns"]["users.email"], "type": "text"}
+    modelled = Modelled(live, _ids())
+    return live, diff(EXPECTED.modelled, modelled, RULES)
+
+
+def _ids() -> dict[str, dict[str, Identity]]:
+    ids = {k: dict(v) for k, v in EXPECTED.identities.items()}
+    ids["columns"]["users.phone"] = Identity("columns", "public", "users", "phone", "users.phone")
+    return ids
+
+
+def test_data_decides_a_destructive_or_narrowing_step() -> None:
+    live, found = _drifted()
+    unmeasured = {f.object: f for f in plan(EXPECTED.model, live, found, DDL)}
+    drop = unmeasured["column users.phone"].fix[0]
+    assert drop.decision, "a DROP COLUMN whose rows were not looked at is a DECISION"
+    assert "DELETES_DATA" in drop.hazards
+    assert drop.preview is not None
+    assert '"users"' in drop.preview
+    narrow = unmeasured["column users.email"].fix[0]
+    assert not narrow.decision, "unmeasured, a narrowing that would fail runs (and rolls back)"
+    assert narrow.preview is not None
+    assert "length" in narrow.preview
+    rows = {drop.preview: 3, narrow.preview: 1}
+    measured = {f.object: f for f in plan(EXPECTED.model, live, found, DDL, rows=rows)}
+    assert measured["column users.phone"].fix[0].decision
+    assert measured["column users.email"].fix[0].decision, "longer values present: a DECISION"
+    empty = {drop.preview: 0, narrow.preview: 0}
+    cleared = {f.object: f for f in plan(EXPECTED.model, live, found, DDL, rows=empty)}
+    assert not cleared["column users.phone"].fix[0].decision
+    assert not cleared["column users.email"].fix[0].decision
+
+
+def test_the_file_comments_out_decisions_and_names_hazards() -> None:
+    live, found = _drifted()
+    text = render(plan(EXPECTED.model, live, found, DDL), HEADER)
+    lines = text.splitlines()
+    assert lines[0].startswith("-- Remediation plan")
+    assert all(f"-- {k}: {v}" in lines for k, v in HEADER.items())
+    assert "psql -1" in text
+    drop = next(n for n, ln in enumerate(lines) if 'DROP COLUMN "phone"' in ln)
+    assert lines[drop].startswith("-- "), "a DECISION is commented out"
+    assert any(ln.startswith("-- DECISION:") for ln in lines[drop - 8 : drop])
+    assert any(ln.startswith("--   SELECT") for ln in lines[drop - 8 : drop]), "its preview"
+    run = [ln for ln in lines if ln and not ln.startswith("--")]
+    assert any('ALTER COLUMN "email" TYPE character varying(255)' in ln for ln in run)
+    hazards = [ln.split(":", 2)[1].strip() for ln in lines if ln.startswith("-- hazards:")]
+    assert hazards
+    assert set(hazards) <= set(HAZARDS)
+    phases = [ln.split()[2] for ln in lines if ln.startswith("-- ==== ")]
+    assert phases == sorted(phases, key=PHASES.index), "statements in phase order"
+    assert text.count("-- fixes: DOD-05 column users.") >= 2
+
+
+def test_accepted_and_divergent_differences_get_no_statement() -> None:
+    live, found = _drifted()
+    soft = [Difference(**{**d.__dict__, "verdict": "divergence"}) for d in found]
+    accepted = [Difference(**{**d.__dict__, "verdict": "accepted"}) for d in found]
+    assert plan(EXPECTED.model, live, soft, DDL) == []
+    assert plan(EXPECTED.model, live, accepted, DDL) == []
+    assert "nothing to do" in render([], HEADER)
