@@ -6,6 +6,8 @@ server; the tally is printed at the end: healed X/N, decisions D."""
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from supabase_acceptance.findings import HAZARDS, PHASES
 from supabase_acceptance.model import Identity, Modelled
 from supabase_acceptance.remedy import Remedy, measure, plan, remedies, render
 
-from .conftest import ROOT, SCHEMA
+from .conftest import ROOT, SCHEMA, pg_tool
 from .test_mutants import mutate
 
 _DOC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "mutants.yaml").read_text())
@@ -180,3 +182,107 @@ def test_accepted_and_divergent_differences_get_no_statement() -> None:
     assert plan(EXPECTED.model, live, soft, DDL) == []
     assert plan(EXPECTED.model, live, accepted, DDL) == []
     assert "nothing to do" in render([], HEADER)
+
+
+# --- beyond the mutation suite ------------------------------------------------------------------
+
+# Several defects at once, one of them over data (the extra column holds a value): the file runs
+# with psql -1 as it is, and only the DECISION's difference is left.
+COMPOSITE = [
+    "dod05_status_enum",
+    "dod08_function_renamed",
+    "dod09_unique_index_instead_of_constraint",
+    "dod05_extra_column",
+]
+PHONE_ROW = (
+    "INSERT INTO users (id, username, email, hashed_password, phone) "
+    "VALUES ('u-1', 'u1', 'u1@example.com', 'h', '+5491100000000');"
+)
+# A primary key rebuilt under a foreign key that references it: the FK goes and comes back.
+PK_UNDER_FK = """
+ALTER TABLE tenant_user_identifiers DROP CONSTRAINT tenant_user_identifiers_tenant_id_fkey;
+ALTER TABLE tenants DROP CONSTRAINT tenants_pkey;
+ALTER TABLE tenants ADD PRIMARY KEY (id) INCLUDE (name);
+ALTER TABLE tenant_user_identifiers ADD FOREIGN KEY (tenant_id) REFERENCES tenants(id)
+    ON DELETE CASCADE;
+"""
+
+
+async def _database(server: Any, ddl: str, tmp: Path) -> databases.Database:
+    path = tmp / "variant.sql"
+    path.write_text(ddl)
+    return await databases.create(server, label="remedy", ddl=path)
+
+
+async def test_the_file_runs_with_psql_in_one_transaction(server: Any, tmp_path: Path) -> None:
+    ddl = SCHEMA.read_text()
+    for name in COMPOSITE:
+        ddl = mutate(ddl, STRUCTURAL[name])
+    db = await _database(server, ddl + "\n" + PHONE_ROW, tmp_path)
+    try:
+        conn = await connect(db.dsn)
+        try:
+            live, before = await _differences(conn)
+            first = remedies(EXPECTED.model, live, before, DDL)
+            rows = await measure(conn, [r.finding for r in first])
+            found = remedies(EXPECTED.model, live, before, DDL, rows=rows)
+            path = tmp_path / "plan.sql"
+            path.write_text(render([r.finding for r in found], HEADER))
+            psql = [pg_tool("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(path)]
+            ran = await asyncio.to_thread(
+                subprocess.run, [*psql, db.dsn], capture_output=True, text=True, timeout=60
+            )
+            assert ran.returncode == 0, ran.stderr + path.read_text()
+            _, after = await _differences(conn)
+            phone = await conn.fetchval("SELECT phone FROM users WHERE id = 'u-1'")
+        finally:
+            await conn.close()
+    finally:
+        await databases.drop(db)
+    decided = [r for r in found if r.decision]
+    assert [r.finding.object for r in decided] == ["column users.phone"], path.read_text()
+    assert [d.line for d in _failing(after)] == [d.line for d in decided[0].differences]
+    assert phone == "+5491100000000", "a DECISION is not run: the value is still there"
+
+
+async def test_a_primary_key_rebuilt_under_a_foreign_key(server: Any, tmp_path: Path) -> None:
+    db = await _database(server, SCHEMA.read_text() + PK_UNDER_FK, tmp_path)
+    try:
+        conn = await connect(db.dsn)
+        try:
+            _, text, after = await _heal(conn)
+        finally:
+            await conn.close()
+    finally:
+        await databases.drop(db)
+    assert not _failing(after), text
+    fk = 'DROP CONSTRAINT "tenant_user_identifiers_tenant_id_fkey"'
+    assert text.index(fk) < text.index('DROP CONSTRAINT "tenants_pkey"'), "the FK goes first"
+    assert text.index('ADD CONSTRAINT "tenants_pkey"') < text.index(
+        'ADD CONSTRAINT "tenant_user_identifiers_tenant_id_fkey"'
+    ), "and comes back after"
+
+
+async def test_the_rebuild_decision_taken_keeps_the_rows(server: Any, tmp_path: Path) -> None:
+    """Uncommented, the partitioned table's rebuild heals it and keeps its rows and ids."""
+    rows = "INSERT INTO lock_audit (lock_key, event_type) VALUES ('a', 'b'), ('c', 'd');"
+    ddl = mutate(SCHEMA.read_text(), STRUCTURAL["dod04_table_partitioned"]) + "\n" + rows
+    db = await _database(server, ddl, tmp_path)
+    try:
+        conn = await connect(db.dsn)
+        try:
+            live, before = await _differences(conn)
+            found = remedies(EXPECTED.model, live, before, DDL)
+            assert all(r.decision for r in found)
+            async with conn.transaction():
+                await conn.execute("\n".join(s.sql for r in found for s in r.finding.fix))
+            _, after = await _differences(conn)
+            kept = await conn.fetch("SELECT id, lock_key FROM lock_audit ORDER BY id")
+            next_id = await conn.fetchval("SELECT nextval('public.lock_audit_id_seq')")
+        finally:
+            await conn.close()
+    finally:
+        await databases.drop(db)
+    assert not _failing(after)
+    assert [tuple(r) for r in kept] == [(1, "a"), (2, "c")]
+    assert next_id == 3
