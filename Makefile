@@ -3,7 +3,8 @@
 ENV ?= staging
 PYTHON ?= python
 
-.PHONY: supabase-test-connection supabase-apply-schema supabase-validate supabase-harden
+.PHONY: supabase-test-connection supabase-apply-schema supabase-validate supabase-harden \
+	supabase-remediate
 
 ## Server version, TLS protocol and cipher, latency of one round trip (read-only).
 supabase-test-connection:
@@ -23,3 +24,9 @@ supabase-harden:
 ## The structural checks only (no check that writes), with the evidence report.
 supabase-validate:
 	$(PYTHON) -m pytest -m "supabase and not writes" --env $(ENV)
+
+## Apply the latest remediation plan of the profile (reports/latest-$(ENV)-remediation.sql) in
+## one transaction, log under reports/; refuses a plan made for another catalog state, and
+## production unless ALLOW_PRODUCTION=1. DECISION statements stay commented out.
+supabase-remediate:
+	$(PYTHON) -m supabase_acceptance.cli remediate --env $(ENV) $(if $(ALLOW_PRODUCTION),--allow-production)

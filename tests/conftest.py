@@ -169,6 +169,7 @@ def _row(name: str, item: str | None, failed: list[str], *verdicts: bool) -> str
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The mutation table (mutant, expected item, items that failed, caught or not) and the
     equal-meaning table (variant, items that failed, divergence listed, passed or not)."""
+    from .test_heal import HEAL_RESULTS
     from .test_mutants import EQUAL_RESULTS, RESULTS
 
     lines: list[str] = []
@@ -183,6 +184,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         ]
         passed = sum(r["passed"] for r in EQUAL_RESULTS)
         lines.append(f"{passed}/{len(EQUAL_RESULTS)} equal-meaning variants passed")
+    if HEAL_RESULTS:
+        n = len(HEAL_RESULTS)
+        lines += [
+            "",
+            f"{'remediation plan applied':<46} named  healed decisions",
+            *(
+                f"{r['mutant']:<46} {'yes' if r['named'] else 'NO':<6} "
+                f"{'yes' if r['healed'] else 'no':<6} {r['decisions']}"
+                for r in HEAL_RESULTS
+            ),
+            f"named {sum(r['named'] for r in HEAL_RESULTS)}/{n}, "
+            f"healed {sum(r['healed'] for r in HEAL_RESULTS)}/{n}, "
+            f"decisions {sum(r['decisions'] > 0 for r in HEAL_RESULTS)}",
+        ]
     if not lines:
         return
     terminalreporter.write_sep("=", "mutation table")
