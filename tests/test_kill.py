@@ -32,6 +32,8 @@ import psutil
 import pytest
 from supabase_acceptance.provision import Request, processes, provision, workspace
 
+from .conftest import suite_args
+
 DRIVER = Path(__file__).parent / "examples" / "provision_hold.py"
 PROGRAMS = ("initdb", "postgres", "pgbouncer")
 pytestmark = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
@@ -93,8 +95,12 @@ def _describe(base: Path) -> list[str]:
 
 
 def _driver(base: Path, **env: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, str(DRIVER)]
+    if os.environ.get("KILL_SUBJECT") == "pytest":  # the real thing (measure only)
+        reports = str(base / "reports")
+        command[1:] = ["-m", "pytest", *suite_args("-q", "-m", "local", "--report-dir", reports)]
     return subprocess.Popen(
-        [sys.executable, str(DRIVER)],
+        command,
         env={**os.environ, "TMPDIR": str(base), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -177,13 +183,17 @@ KILLS = [
 def test_a_killed_harness_leaves_nothing_once_the_next_run_has_swept(base, how):
     outcome = kill(base, how)
     assert outcome.after == [], outcome
-    if how.startswith(("fork:", "ctrl-c:")):
+    if how.startswith("fork:"):  # the child saw its parent gone: it never ran
         assert [x for x in outcome.before if x.startswith("pid")] == [], outcome
 
 
-def test_ctrl_c_during_initdb_leaves_no_directory_even_before_the_next_run(base):
-    outcome = kill(base, "ctrl-c:initdb")
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_ctrl_c_during_a_start_leaves_nothing_even_before_the_next_run(base, program):
+    """Ctrl-C (SIGINT to the foreground job) while `program` starts: the harness stops it and
+    removes its directory itself."""
+    outcome = kill(base, f"ctrl-c:{program}")
     assert outcome.before == [], outcome
+    assert outcome.after == [], outcome
 
 
 # --- the pieces: the check after the fork, the sweep's judgement of a directory ---
@@ -305,11 +315,15 @@ def test_a_directory_carries_its_owner_in_its_name_from_the_start(tmp_path):
 
 
 def measure(kills: int) -> None:
+    """KILL_SUBJECT=pytest: kill `pytest -m local` itself (no fork pause there; delays up to
+    the end of its run)."""
     rng = random.Random(1)
-    plan = [f"fork:{p}" for p in PROGRAMS for _ in range(kills // 5)]
-    plan += [f"appear:{p}" for p in PROGRAMS for _ in range(kills // 5)]
-    plan += ["ctrl-c:initdb" for _ in range(kills // 5)]
-    plan += [f"delay:{rng.uniform(0.05, 1.5):.2f}" for _ in range(kills)]
+    pytest_run = os.environ.get("KILL_SUBJECT") == "pytest"
+    forks = [] if pytest_run else [f"fork:{p}" for p in PROGRAMS for _ in range(kills // 5)]
+    plan = forks + [f"appear:{p}" for p in PROGRAMS for _ in range(kills // 5)]
+    plan += [f"ctrl-c:{p}" for p in PROGRAMS for _ in range(kills // 5)]
+    longest = 6.0 if pytest_run else 1.5
+    plan += [f"delay:{rng.uniform(0.05, longest):.2f}" for _ in range(kills)]
     stats: dict[str, list[int]] = {}
     for how in plan:
         base = _private_base()
