@@ -1,12 +1,22 @@
 """Justified divergences (schema/divergences.yaml): a matching difference is shown as accepted
 with its reason and fails nothing; an entry that matches nothing is reported as stale; an
-entry without its reason or author is a usage error."""
+entry without its reason or author is a usage error. The harness's own recommendation
+(schema/hardening.sql) is accepted with no flag, its divergences listed with their reason."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 
-from .conftest import SCHEMA
+from supabase_acceptance import databases
+from supabase_acceptance.apply import apply_file
+
+from .conftest import SCHEMA, pooler_on
+
+LIKE = SCHEMA.parent / "supabase_like.sql"
+HARDENING = SCHEMA.parent / "hardening.sql"
+pooler = pooler_on(5)
 
 ENTRIES = """\
 - object: users
@@ -69,3 +79,43 @@ def test_an_entry_without_reason_is_one_usage_error(run_acceptance, tmp_path):
     result = run_acceptance("-m", "local", "--divergences-file", str(bad))
     assert result.ret == 4
     assert "entry 1 lacks ['reason', 'who']" in result.stderr.str()
+
+
+async def _hardened(conn) -> None:
+    """A Supabase project on the old privilege defaults, schema.sql, then hardening.sql."""
+    await conn.execute("SET supabase_like.defaults = 'old'")
+    for f in (LIKE, SCHEMA, HARDENING):
+        await apply_file(conn, f)
+
+
+def test_the_harness_accepts_its_own_hardening_with_no_flag(
+    server, pooler, run_acceptance, pytester
+):
+    """schema.sql + hardening.sql through the pooler, no --divergences-file: SUCCESS; every
+    difference hardening.sql makes (the function's SET search_path, RLS enabled, its policies
+    and comments) is an accepted divergence with its reason, the harness's recommendation."""
+    name = f"hardened_{os.getpid()}"
+    asyncio.run(databases.create(server, name, setup=_hardened))
+    try:
+        result = run_acceptance("-m", "supabase", "--database-url", pooler.dsn(server, name))
+    finally:
+        asyncio.run(databases.drop(databases.Database(server, name)))
+    summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    assert summary["status"] == "SUCCESS"
+    found = summary["divergences"]
+    assert [d for d in found if d["verdict"] != "accepted" or not d["recommended"]] == []
+    said = {(d["kind"], d["property"]) for d in found}
+    assert said >= {
+        ("functions", "config"),
+        ("tables", "rls"),
+        ("policies", "exists"),
+        ("comments", "exists"),
+    }
+    config = next(d for d in found if d["property"] == "config")
+    assert "pins search_path" in config["reason"]
+    assert all(
+        "the harness's own recommendation, schema/hardening.sql" in d["reason"] for d in found
+    )
+    assert len([d for d in found if d["property"] == "rls"]) == 6
+    assert summary["stale_justifications"] == []
