@@ -4,7 +4,7 @@
 import asyncpg
 import pytest
 from supabase_acceptance.asserts import finding
-from supabase_acceptance.catalog import SERVER_FACTS, Catalog
+from supabase_acceptance.catalog import Catalog, server_facts_sql
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
 from supabase_acceptance.target import Target
@@ -16,7 +16,7 @@ def test_a_connection_through_the_configured_url_succeeds(
     db: asyncpg.Connection, target: Target, evidence: Evidence
 ) -> None:
     facts = target.server_facts
-    evidence.sql(SERVER_FACTS)
+    evidence.sql(server_facts_sql())
     evidence.facts("server", {"version()": facts["version"], "target": target.masked_dsn})
     evidence.key(facts["version"].split(" on ")[0])
     if facts["one"] != 1:
@@ -28,7 +28,7 @@ def test_server_is_postgresql_14_or_newer(
 ) -> None:
     num = target.server_facts["server_version_num"]
     want = expected.min_server_version
-    evidence.sql(SERVER_FACTS)
+    evidence.sql(server_facts_sql())
     evidence.have_want(num, f">= {want * 10000}")
     if num < want * 10000:
         finding(evidence, f"server: version have {num}, want >= {want}")

@@ -9,6 +9,7 @@ from supabase_acceptance.diagnosis.check import check_causes
 from supabase_acceptance.diagnosis.diagnose import Diagnosis
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
+from supabase_acceptance.probe_results import TriggerResult
 from supabase_acceptance.probes import Probe, managed_column, outcome, typed
 from supabase_acceptance.structure import SCHEMA_LEVEL, Structure
 
@@ -37,22 +38,22 @@ async def test_update_of_each_column_and_a_no_op_update_move_updated_at_only(
     table = trigger_table
     managed = managed_column(expected, table)
     tally = f"UPDATEs that moved {managed or 'the trigger column'} only"
-    r = holds(evidence, outcome(probe, "trigger", table, tally))
-    now = r["now"]
+    r: TriggerResult = holds(evidence, outcome(probe, "trigger", table, tally))
+    column = managed or ""  # a table has a trigger case only when its function sets a column
     have: dict[str, object] = {}
     want: dict[str, object] = {}
-    for case, c in r["cases"].items():
-        what = f"{table}.{{}} after UPDATE {'OF ' + case if c['set'] is not None else case}"
-        if "sqlstate" in c["update"]:
-            have[what.format("row")] = f"error {c['update']['sqlstate']} {c['update']['message']}"
+    for case, c in r.cases.items():
+        what = f"{table}.{{}} after UPDATE {'OF ' + case if c.set is not None else case}"
+        if c.update.failed:
+            have[what.format("row")] = f"error {c.update.sqlstate} {c.update.message}"
             want[what.format("row")] = "updated"
             continue
-        before, after, sent = c["before"], c["after"] or {}, c["set"] or {}
-        have[f"{table}.{managed} after INSERT ({case})"] = before[managed]
-        want[f"{table}.{managed} after INSERT ({case})"] = r["old"][managed]
+        before, after, sent = c.before, c.after or {}, c.set or {}
+        have[f"{table}.{managed} after INSERT ({case})"] = before[column]
+        want[f"{table}.{managed} after INSERT ({case})"] = r.old[column]
         for col, value in after.items():
             have[what.format(col)] = value
-            want[what.format(col)] = now if col == managed else sent.get(col, before[col])
+            want[what.format(col)] = r.now if col == column else sent.get(col, before[col])
     evidence.have_want(have, want)
     evidence.tally(tally, have == want, 1)
     verdict(evidence, [differ(k, "value", typed(have[k]), typed(want[k])) for k in want])

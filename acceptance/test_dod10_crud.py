@@ -6,6 +6,7 @@ from supabase_acceptance.asserts import differ, holds, verdict
 from supabase_acceptance.diagnosis.check import check_causes
 from supabase_acceptance.diagnosis.diagnose import Diagnosis
 from supabase_acceptance.evidence import Evidence
+from supabase_acceptance.probe_results import CrudResult
 from supabase_acceptance.probes import Probe, outcome
 from supabase_acceptance.structure import Structure
 
@@ -15,17 +16,17 @@ pytestmark = pytest.mark.dod("DOD-10")
 async def test_create_read_update_delete_work(probe: Probe, evidence: Evidence, table: str) -> None:
     """Each step read back by its own SELECT and compared with what was sent (not RETURNING)."""
     tally = "tables with working CRUD"
-    r = holds(evidence, outcome(probe, "crud", table, tally, what="CRUD"))
-    read, updated = r["read"] or {}, r["updated"] or {}
-    have: dict[str, object] = {f"{table} UPDATE": r["update"], f"{table} DELETE": r["delete"]}
+    r: CrudResult = holds(evidence, outcome(probe, "crud", table, tally, what="CRUD"))
+    read, updated = r.read or {}, r.updated or {}
+    have: dict[str, object] = {f"{table} UPDATE": r.update.json, f"{table} DELETE": r.delete.json}
     want: dict[str, object] = {f"{table} UPDATE": {"ok": 1}, f"{table} DELETE": {"ok": 1}}
-    for col, value in r["sent"].items():
+    for col, value in r.sent.items():
         have[f"{table} {col} after INSERT"] = read.get(col, "no row")
         want[f"{table} {col} after INSERT"] = value
-    for col, value in r["update sent"].items():
+    for col, value in r.update_sent.items():
         have[f"{table} {col} after UPDATE"] = updated.get(col, "no row")
         want[f"{table} {col} after UPDATE"] = value
-    have[f"{table} after delete"] = "gone" if r["after delete"] is None else "present"
+    have[f"{table} after delete"] = "gone" if r.after_delete is None else "present"
     want[f"{table} after delete"] = "gone"
     evidence.have_want(have, want)
     evidence.tally(tally, have == want, 1)

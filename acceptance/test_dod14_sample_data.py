@@ -10,6 +10,7 @@ from supabase_acceptance.asserts import differ, finding, holds, verdict
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.evidence import Evidence
 from supabase_acceptance.expected import Expected
+from supabase_acceptance.probe_results import SampleResult
 from supabase_acceptance.probes import Probe, outcome, sample_block, sample_implies
 
 pytestmark = pytest.mark.dod("DOD-14")
@@ -28,29 +29,29 @@ async def test_sample_block_loads_idempotently(
     if block is None:
         name = harness_config.schema_file.name
         finding(evidence, f"{name}: sample block have none, want the one under {header!r}")
-    r = holds(evidence, outcome(probe, "sample", "block", "sample loads idempotent"))
+    r: SampleResult = holds(evidence, outcome(probe, "sample", "block", "sample loads idempotent"))
     implied = sample_implies(block)
-    first, second = r["first"], r["second"]
+    first, second = r.first, r.second
     inserted: dict[str, int] = {}
-    for (table, _), n in zip(implied, first["rows per statement"], strict=True):
+    for (table, _), n in zip(implied, first.rows_per_statement, strict=True):
         inserted[table] = inserted.get(table, 0) + n
     have: dict[str, Any] = {}
     want: dict[str, Any] = {}
-    if r["track_counts"]:  # the transaction's own write counters: no other session's writes
-        added = {t: w.get("inserted", 0) - w.get("deleted", 0) for t, w in first["written"].items()}
+    if r.track_counts:  # the transaction's own write counters: no other session's writes
+        added = {t: w.get("inserted", 0) - w.get("deleted", 0) for t, w in first.written.items()}
         have["rows added by the first load"] = {t: n for t, n in added.items() if n}
         want["rows added by the first load"] = {t: n for t, n in inserted.items() if n}
-        have["rows the second load wrote"] = second["written"]
+        have["rows the second load wrote"] = second.written
         want["rows the second load wrote"] = {}
     else:
         evidence.facts("track_counts", "off: writes per table not counted; rows compared by key")
-    have["rows the second load inserted"] = second["rows per statement"]
+    have["rows the second load inserted"] = second.rows_per_statement
     want["rows the second load inserted"] = [0] * len(implied)
     # the rows the loads wrote, read by key after each load: uncommitted, so no other session
     # changes them (one state, whatever commits around it); no other row is read
-    have["rows the loads wrote, after the second load"] = second["rows"]
-    want["rows the loads wrote, after the second load"] = first["rows"]
-    counts = first["rows per statement"]
+    have["rows the loads wrote, after the second load"] = second.rows
+    want["rows the loads wrote, after the second load"] = first.rows
+    counts = first.rows_per_statement
     if any(counts):  # the samples were not there yet: each statement adds what it says
         names = [f"statement {i + 1} ({t})" for i, (t, _) in enumerate(implied)]
         have["rows each statement inserted"] = dict(zip(names, counts, strict=True))
@@ -61,7 +62,7 @@ async def test_sample_block_loads_idempotently(
     evidence.have_want(have, want)
     shown = ", ".join(f"+{n} {t}" for t, n in inserted.items() if n)
     first_load = f"first load {shown or 'added nothing (already there)'}"
-    held = f"the sample's keys held {r['keys held ms']:.1f} ms"
+    held = f"the sample's keys held {r.keys_held_ms:.1f} ms"
     ok = have == want
     evidence.key(
         f"{len(implied)} statements; {first_load}; second load changed nothing; {held}"

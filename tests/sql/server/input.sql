@@ -1,0 +1,2 @@
+-- Nothing to create: the server facts (what varies by server is masked).
+SELECT 1;
