@@ -16,11 +16,13 @@ import asyncpg
 import pytest
 from supabase_acceptance import databases
 from supabase_acceptance.client import connect
+from supabase_acceptance.paths import Paths
 from supabase_acceptance.provision import Request, Server, choose, embedded, native, provision
 from supabase_acceptance.provision.pooler import Pooler, pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "schema" / "schema.sql"
+PATHS = Paths.under(ROOT)  # the files a default run reads, as the harness derives them
+SCHEMA = PATHS.schema_file
 IMAGE = os.environ.get("HARNESS_TEST_IMAGE", "postgres:17")
 STAGING_ROWS = Path(__file__).parent / "data" / "staging_rows.sql"
 
@@ -164,6 +166,13 @@ def _row(name: str, item: str | None, failed: list[str], *verdicts: bool) -> str
     said = " ".join(f"{'yes' if v else 'NO':<6}" for v in verdicts).rstrip()
     head = f"{name:<46} " + (f"{item:<7} " if item is not None else "")
     return f"{head}{', '.join(failed) or '-':<34} {said}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "golden: in-process tier, no server or pooler (tests/golden; run alone: -m golden)",
+    )
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

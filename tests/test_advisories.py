@@ -19,11 +19,12 @@ from supabase_acceptance.apply import apply_file
 from supabase_acceptance.client import connect
 from supabase_acceptance.errors import HarnessError
 
-from .conftest import ROOT, SCHEMA, cli, make, pooler_on
+from ._mutation import ADVISORY_MUTANTS, drop
+from .conftest import PATHS, SCHEMA, cli, make, pooler_on
 
-LIKE = SCHEMA.parent / "supabase_like.sql"
-HARDENING = SCHEMA.parent / "hardening.sql"
-HARDENING_DIVERGENCES = ROOT / "schema" / "hardening.divergences.yaml"
+LIKE = PATHS.supabase_like_file
+HARDENING = PATHS.hardening_file
+HARDENING_DIVERGENCES = PATHS.hardening_divergences_file
 
 
 async def build(conn, defaults: str | None, *files: Path, extra: str = "") -> None:
@@ -40,7 +41,7 @@ async def build(conn, defaults: str | None, *files: Path, extra: str = "") -> No
 @pytest.fixture(scope="module")
 def spec() -> adv.AdvisorySpec:
     """schema/advisories.yaml, as the harness loads it in pytest_configure."""
-    return adv.AdvisorySpec.load()
+    return adv.AdvisorySpec.load(PATHS.advisories_file)
 
 
 async def advise(conn, spec, *, read_only: bool = False, backend: list[str] | None = None):
@@ -204,7 +205,7 @@ def test_a_missing_or_malformed_spec_is_one_harness_error_line(tmp_path, case):
     if "text" in bad:
         path.write_text(bad["text"])
     elif bad["edit"] is not None:
-        raw = yaml.safe_load(adv.ADVISORIES_FILE.read_text())
+        raw = yaml.safe_load(PATHS.advisories_file.read_text())
         bad["edit"](raw)
         path.write_text(yaml.safe_dump(raw, sort_keys=False))
     with pytest.raises(HarnessError) as err:
@@ -237,121 +238,9 @@ def test_the_advisory_tests_are_the_spec_s_lints(run_acceptance, spec):
     assert ids == list(spec.lints), result.stdout.str()[-2000:]
 
 
-# Each mutant is applied on top of the hardened canonical schema (which has no finding) and
-# must be caught by its lint name, with no finding outside `also`.
-MUTANTS: dict[str, dict] = {
-    "grant to PUBLIC on a table with RLS off": {
-        "sql": (
-            "DROP POLICY no_data_api_access ON lock_audit;"
-            " ALTER TABLE lock_audit DISABLE ROW LEVEL SECURITY;"
-            " GRANT SELECT, INSERT ON lock_audit TO PUBLIC;"
-        ),
-        "lint": "rls_disabled_in_public",
-        "object": "public.lock_audit",
-        "says": "PUBLIC holds",
-    },
-    "hashed_password granted to anon column by column": {
-        "sql": (
-            "DROP POLICY no_data_api_access ON users;"
-            " ALTER TABLE users DISABLE ROW LEVEL SECURITY;"
-            " GRANT SELECT (id, hashed_password) ON users TO anon;"
-        ),
-        "lint": "sensitive_columns_exposed",
-        "object": "public.users",
-        "says": "hashed_password",
-        "also": ["rls_disabled_in_public"],
-    },
-    "SECURITY DEFINER function granted to anon": {
-        "sql": (
-            "CREATE FUNCTION public.whoami() RETURNS text LANGUAGE sql SECURITY DEFINER"
-            " SET search_path = '' AS 'SELECT current_user::text';"
-            " REVOKE EXECUTE ON FUNCTION public.whoami() FROM PUBLIC, authenticated;"
-            " GRANT EXECUTE ON FUNCTION public.whoami() TO anon;"
-        ),
-        "lint": "anon_security_definer_function_executable",
-        "object": "public.whoami()",
-    },
-    "SECURITY DEFINER function left executable by PUBLIC": {
-        "sql": (
-            "CREATE FUNCTION public.purge() RETURNS void LANGUAGE sql SECURITY DEFINER"
-            " SET search_path = '' AS 'DELETE FROM public.lock_audit';"
-        ),
-        "lint": "authenticated_security_definer_function_executable",
-        "object": "public.purge()",
-        "says": "through PUBLIC",
-        "also": ["anon_security_definer_function_executable"],
-    },
-    "RLS forced on the backend's own table without a policy for it": {
-        "sql": (
-            "ALTER TABLE lock_audit OWNER TO {backend};"
-            " ALTER TABLE lock_audit FORCE ROW LEVEL SECURITY;"
-        ),
-        "lint": "rls_blocks_backend_role",
-        "object": "public.lock_audit ({backend})",
-        "says": "RLS is forced on the owner",
-    },
-    "policy on a table whose RLS is off": {
-        "sql": (
-            "CREATE POLICY tenant_read ON tenants FOR SELECT USING (true);"
-            " ALTER TABLE tenants DISABLE ROW LEVEL SECURITY;"
-        ),
-        "lint": "policy_exists_rls_disabled",
-        "object": "public.tenants",
-        "says": "no_data_api_access, tenant_read",
-    },
-    "RLS on without any policy": {
-        "sql": "DROP POLICY no_data_api_access ON password_history;",
-        "lint": "rls_enabled_no_policy",
-        "object": "public.password_history",
-    },
-    "extension installed in public": {
-        "sql": "CREATE EXTENSION pg_trgm SCHEMA public;",
-        "lint": "extension_in_public",
-        "object": "pg_trgm",
-        "needs": "pg_trgm",
-    },
-    "trigger function's search_path reset": {
-        "sql": "ALTER FUNCTION update_updated_at_column() RESET search_path;",
-        "lint": "function_search_path_mutable",
-        "object": "public.update_updated_at_column()",
-    },
-    "view readable by anon with its owner's rights": {
-        "sql": (
-            "CREATE VIEW public.user_emails AS SELECT id, email FROM users;"
-            " GRANT SELECT ON public.user_emails TO anon;"
-        ),
-        "lint": "security_definer_view",
-        "object": "public.user_emails",
-    },
-    "another index on tenants.status": {
-        "sql": "CREATE INDEX idx_tenants_status_again ON tenants (status);",
-        "lint": "duplicate_index",
-        "object": "public.idx_tenants_status_again",
-        "says": "duplicates idx_tenants_status",
-    },
-    "foreign key index dropped": {
-        "sql": "DROP INDEX idx_password_history_user_id;",
-        "lint": "unindexed_foreign_keys",
-        "object": "public.password_history.password_history_user_id_fkey",
-    },
-    "table without a primary key": {
-        "sql": "CREATE TABLE public.scratch (note text);",
-        "lint": "no_primary_key",
-        "object": "public.scratch",
-        "also": ["rls_disabled_in_public"],  # the old defaults grant it to anon
-    },
-    "new timestamp column without time zone": {
-        "sql": "ALTER TABLE tenants ADD COLUMN closed_at timestamp;",
-        "lint": "timestamp_without_time_zone",
-        "object": "public.tenants",
-        "says": "closed_at",
-    },
-}
-
-
-@pytest.mark.parametrize("name", MUTANTS)
+@pytest.mark.parametrize("name", ADVISORY_MUTANTS)
 async def test_advisory_mutant_is_caught_by_its_lint(fresh_db, spec, name):
-    mutant = MUTANTS[name]
+    mutant = ADVISORY_MUTANTS[name]  # tests/advisory_mutants.yaml
     conn = await fresh_db()
     if mutant.get("needs") and not await conn.fetchval(
         "SELECT count(*) FROM pg_available_extensions WHERE name = $1", mutant["needs"]
@@ -385,10 +274,6 @@ async def _database(server, name: str, defaults: str | None, *files: Path) -> No
     await databases.create(server, name, setup=lambda conn: build(conn, defaults, *files))
 
 
-async def _drop(server, name: str) -> None:
-    await databases.drop(databases.Database(server, name))
-
-
 def test_hardened_canonical_passes_every_dod_item_and_every_advisory_through_the_pooler(
     server, pooler, run_acceptance, pytester
 ):
@@ -401,7 +286,7 @@ def test_hardened_canonical_passes_every_dod_item_and_every_advisory_through_the
             *("--database-url", pooler.dsn(server, name)),
         )
     finally:
-        asyncio.run(_drop(server, name))
+        asyncio.run(drop(server, name))
     summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
     assert result.ret == 0, result.stdout.str()[-3000:]
     assert summary["advisories"] == []
@@ -425,7 +310,7 @@ def test_a_selection_without_writes_proves_read_only(server, pooler, run_accepta
         result = run_acceptance("-m", "supabase and not writes", "--database-url", url)
         summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
     finally:
-        asyncio.run(_drop(server, name))
+        asyncio.run(drop(server, name))
     # the write checks were not run: PARTIAL, and the exit status says so (README Exit status)
     assert result.ret == 10, result.stdout.str()[-2000:]
     assert summary["advisories_run"]["behaviour"] == "read-only probe"
@@ -487,7 +372,7 @@ def test_make_supabase_harden_applies_in_one_transaction_logs_and_refuses_produc
 
         result, policies = asyncio.run(facts())
     finally:
-        asyncio.run(_drop(server, name))
+        asyncio.run(drop(server, name))
     assert refused.returncode == 2
     assert refused.stderr.startswith("ERROR: refusing to apply the hardening to the production")
     assert done.returncode == 0, done.stderr

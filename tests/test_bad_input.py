@@ -28,7 +28,7 @@ from supabase_acceptance.report.run import Run
 from supabase_acceptance.report.signoff import EXIT, Row
 
 from ._services import closed_port, listener
-from .conftest import ROOT, start_acceptance
+from .conftest import PATHS, ROOT, start_acceptance
 
 TIMEOUT = 3  # --connect-timeout for these runs
 BUDGET = TIMEOUT + 12  # plus interpreter start-up and collection on a loaded machine
@@ -224,7 +224,7 @@ def test_a_role_attribute_the_check_cannot_read_is_one_error_line(tmp_path: Path
     role = tmp_path / "role.yaml"
     text = (ROOT / "schema" / "role.yaml").read_text()
     role.write_text(text.replace("  login: true\n", "  login: true\n  replication: false\n"))
-    expected = load(ROOT / "schema" / "expected.yaml", role_file=role)
+    expected = load(PATHS.expected_file, role_file=role, samples_file=PATHS.samples_file)
     with pytest.raises(HarnessError, match=r"role.yaml attributes: have \['replication'\]"):
         role_sql(expected)
 

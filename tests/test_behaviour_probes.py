@@ -11,9 +11,9 @@ import asyncpg
 from supabase_acceptance import probes
 from supabase_acceptance.apply import apply_file
 from supabase_acceptance.client import POOLER_SAFE
-from supabase_acceptance.expected import load
+from supabase_acceptance.expected import load_from
 
-from .conftest import ROOT, SCHEMA
+from .conftest import PATHS, ROOT, SCHEMA
 
 sys.path.insert(0, str(ROOT / "bench"))
 from turns import counting_proxy
@@ -30,13 +30,13 @@ async def test_every_behaviour_check_costs_one_round_trip_and_leaves_nothing(ser
         url = server.dsn(database).replace(f"{server.host}:{server.port}", where)
         remote = await asyncpg.connect(url, **POOLER_SAFE)
         before = ledger.depth
-        probe = await probes.run(remote, load(), "abc123", SCHEMA)
+        probe = await probes.run(remote, load_from(PATHS), "abc123", SCHEMA)
         cost = ledger.depth - before
         await remote.close()
     assert probe.error is None
     assert cost == 1
     assert not [k for k, r in probe.results.items() if "error" in r]
-    assert len(probe.results) == len(probes.cases(load(), []))
+    assert len(probe.results) == len(probes.cases(load_from(PATHS), []))
     assert await conn.fetchval(COUNT) == 0  # rolled back, sample rows included
 
 
@@ -61,7 +61,7 @@ def test_a_sample_block_a_second_load_changes_fails_dod14(run_acceptance, pytest
 
 
 def test_the_probe_script_is_one_simple_query_inside_a_rolled_back_transaction():
-    script = probes.script(probes.cases(load(), None), "abc123")
+    script = probes.script(probes.cases(load_from(PATHS), None), "abc123")
     assert script.startswith("BEGIN;\n")
     assert script.rstrip().endswith("ROLLBACK;")
     assert asyncio.iscoroutinefunction(probes.run)

@@ -19,11 +19,11 @@ from supabase_acceptance import databases
 from supabase_acceptance.catalog import read_json, snapshot
 from supabase_acceptance.client import connect
 from supabase_acceptance.diagnosis.data import data_sql, findings
-from supabase_acceptance.expected import EXPECTED_FILE, Expected, document, live_model, load
+from supabase_acceptance.expected import Expected, document, live_model, load
 from supabase_acceptance.findings import HAZARDS, PHASES, Finding
 from supabase_acceptance.provision import Server
 
-from .conftest import SCHEMA, STAGING_ROWS
+from .conftest import PATHS, SCHEMA, STAGING_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +36,11 @@ async def expected(server: Server, tmp_path_factory: pytest.TempPathFactory) -> 
             cat = await snapshot(conn)
         finally:
             await conn.close()
-    raw = yaml.safe_load(EXPECTED_FILE.read_text()) or {}
+    raw = yaml.safe_load(PATHS.expected_file.read_text()) or {}
     policy = {k: raw[k] for k in ("server", "forbidden_tables") if k in raw}
     path: Path = tmp_path_factory.mktemp("expected") / "expected.yaml"
     path.write_text(document(cat, policy))
-    return load(path)
+    return load(path, role_file=PATHS.role_file, samples_file=PATHS.samples_file)
 
 
 async def _rows(conn: asyncpg.Connection) -> None:

@@ -17,14 +17,14 @@ import pglast
 import pytest
 from pglast import ast
 from supabase_acceptance.client import connect
-from supabase_acceptance.expected import load
+from supabase_acceptance.expected import load_from
 from supabase_acceptance.provision import Server
 from supabase_acceptance.provision.pooler import Pooler, pgbouncer
 
-from .conftest import SCHEMA
-from .test_mutants import FAILED, _drop, _fresh, _host
+from ._mutation import FAILED, drop, fresh, host
+from .conftest import PATHS, SCHEMA
 
-SPEC = load().role  # schema/role.yaml
+SPEC = load_from(PATHS).role  # schema/role.yaml
 ROLE = SPEC.name
 Run = Callable[..., pytest.RunResult]
 # variant: (SQL after the DDL's role block, words DOD-13's failure must contain); aligned by
@@ -117,7 +117,7 @@ def test_role_yaml_says_what_the_ddls_role_block_grants() -> None:
 
 @pytest.fixture(scope="module")
 def pooler(server: Server) -> Iterator[Pooler]:
-    with pgbouncer(server, host=_host(5), port=6543) as bouncer:
+    with pgbouncer(server, host=host(5), port=6543) as bouncer:
         yield bouncer
 
 
@@ -149,11 +149,11 @@ def _run_dod13(
     asyncio.run(_drop_role(server))
     sql = f"{ddl}\n{role_block(database)}\n{extra}\n"
     try:
-        asyncio.run(_fresh(server, database, sql, pytester.path))
+        asyncio.run(fresh(server, database, sql, pytester.path))
         url = pooler.dsn(server, database)
         run_acceptance("-m", "supabase", "--database-url", url, modules=("test_dod13_role.py",))
     finally:
-        asyncio.run(_drop(server, database))
+        asyncio.run(drop(server, database))
         asyncio.run(_drop_role(server))
     summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
     tests = [t for t in summary["tests"] if t["item"] == "DOD-13"]

@@ -10,17 +10,16 @@ import yaml
 from supabase_acceptance.apply import apply_file
 from supabase_acceptance.catalog import snapshot
 from supabase_acceptance.compare import Rules, diff
-from supabase_acceptance.expected import EXPECTED_FILE, load, render
-from supabase_acceptance.harness import DOD_FILE, EQUIVALENCES_FILE
+from supabase_acceptance.expected import load_from, render
 from supabase_acceptance.model import Modelled
 
-from .conftest import IMAGE, ROOT, SCHEMA
+from .conftest import IMAGE, PATHS, ROOT, SCHEMA
 
 
 async def test_schema_sql_yields_exactly_expected_yaml(fresh_db):
     conn = await fresh_db()
     await apply_file(conn, SCHEMA)
-    rendered, want = render(await snapshot(conn)), load(EXPECTED_FILE).model
+    rendered, want = render(await snapshot(conn)), load_from(PATHS).model
     for kind in want:
         assert rendered[kind] == want[kind], f"expected.yaml section {kind} drifted"
     assert set(rendered) == set(want)
@@ -29,7 +28,7 @@ async def test_schema_sql_yields_exactly_expected_yaml(fresh_db):
 async def test_an_empty_database_does_not_match(fresh_db):
     """The agreement test can fail: an empty catalog renders to nothing of the expected."""
     rendered = render(await snapshot(await fresh_db()))
-    assert rendered["tables"] == {} != load(EXPECTED_FILE).model["tables"]
+    assert rendered["tables"] == {} != load_from(PATHS).model["tables"]
 
 
 def test_the_documented_regenerate_command_reproduces_the_file(tmp_path):
@@ -48,19 +47,19 @@ def test_the_documented_regenerate_command_reproduces_the_file(tmp_path):
         check=True,
         timeout=120,
     )
-    assert yaml.safe_load(out.read_text()) == yaml.safe_load(EXPECTED_FILE.read_text())
+    assert yaml.safe_load(out.read_text()) == yaml.safe_load(PATHS.expected_file.read_text())
 
 
 def test_forbidden_tables_are_not_canonical_tables():
-    exp = load(EXPECTED_FILE)
+    exp = load_from(PATHS)
     assert exp.forbidden_tables
     assert not set(exp.forbidden_tables) & set(exp.tables)
 
 
 def test_every_property_of_the_model_has_an_owner_item():
     """No property can be forgotten: each one the model records maps to a DoD item."""
-    rules = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None)
-    model = load(EXPECTED_FILE).model
+    rules = Rules.load(PATHS.dod_file, PATHS.equivalences_file, None)
+    model = load_from(PATHS).model
     for kind, objects in model.items():
         for obj in objects.values():
             sub = obj.get("type") if kind == "constraints" else None
@@ -71,8 +70,8 @@ def test_every_property_of_the_model_has_an_owner_item():
 
 def test_the_canonical_model_has_no_difference_with_itself_and_every_kind_differs():
     """diff() finds nothing between equal models, and a change of any property is found."""
-    rules = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None)
-    exp = load(EXPECTED_FILE)
+    rules = Rules.load(PATHS.dod_file, PATHS.equivalences_file, None)
+    exp = load_from(PATHS)
     model, ids = exp.model, exp.identities
     assert diff(exp.modelled, exp.modelled, rules) == []
     for kind, objects in model.items():
@@ -85,7 +84,7 @@ def test_the_canonical_model_has_no_difference_with_itself_and_every_kind_differ
 
 
 def test_equivalences_have_an_id_a_reason_and_a_rule_or_replacements():
-    entries = yaml.safe_load(EQUIVALENCES_FILE.read_text())
+    entries = yaml.safe_load(PATHS.equivalences_file.read_text())
     assert len({e["id"] for e in entries}) == len(entries)
     for e in entries:
         assert e["reason"], e["id"]

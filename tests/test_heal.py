@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 from supabase_acceptance.provision.pooler import pgbouncer
 
-from .conftest import SCHEMA, cli, loopback
-from .test_mutants import MUTANTS, _drop, _fresh, mutate, pooler_on
+from ._mutation import FAILED, MUTANTS, drop, fresh, mutate
+from .conftest import SCHEMA, cli, loopback, pooler_on
 
 pooler = pooler_on(8)
 HEAL_RESULTS: list[dict[str, Any]] = []  # printed by conftest.pytest_terminal_summary
-FAILED = ("failed", "error")
 
 # Every mutant of a cause outside the DDL's text, and structural ones of each kind of fix.
 SAMPLE = [
@@ -53,7 +52,7 @@ def _targets(mutant: dict[str, Any]) -> list[str]:
 def test_the_plan_of_a_red_run_turns_it_green(name, server, pooler, run_acceptance, pytester):
     mutant = MUTANTS[name]
     database = f"heal_{list(MUTANTS).index(name)}_{os.getpid()}"
-    asyncio.run(_fresh(server, database, mutate(SCHEMA.read_text(), mutant), pytester.path))
+    asyncio.run(fresh(server, database, mutate(SCHEMA.read_text(), mutant), pytester.path))
     try:
         url = pooler.dsn(server, database)
         run_acceptance("-m", "supabase", "--database-url", url)
@@ -64,11 +63,11 @@ def test_the_plan_of_a_red_run_turns_it_green(name, server, pooler, run_acceptan
         applied = cli("remediate", "--env", "staging", "--plan", str(plan), "--database-url", url)
         assert applied.returncode == 0, f"{name}: {applied.stderr}\n{plan.read_text()}"
         # the settings fixed at database level reach new server connections only
-        with pgbouncer(server, host=loopback(8, 2), port=6543) as fresh:
-            run_acceptance("-m", "supabase", "--database-url", fresh.dsn(server, database))
+        with pgbouncer(server, host=loopback(8, 2), port=6543) as recycled:
+            run_acceptance("-m", "supabase", "--database-url", recycled.dsn(server, database))
         second = _summary(pytester.path)
     finally:
-        asyncio.run(_drop(server, database))
+        asyncio.run(drop(server, database))
     decided = [
         c for c in second["root_causes"] if c["fix"] and all(s["decision"] for s in c["fix"])
     ]
@@ -90,7 +89,7 @@ def test_a_plan_is_refused_on_another_catalog_state(server, pooler, run_acceptan
     one more index) is not touched."""
     mutant = MUTANTS["cause_sequence_behind_imported_tenants"]
     database = f"heal_stale_{os.getpid()}"
-    asyncio.run(_fresh(server, database, mutate(SCHEMA.read_text(), mutant), pytester.path))
+    asyncio.run(fresh(server, database, mutate(SCHEMA.read_text(), mutant), pytester.path))
     try:
         url = pooler.dsn(server, database)
         run_acceptance("-m", "supabase", "--database-url", url)
@@ -98,7 +97,7 @@ def test_a_plan_is_refused_on_another_catalog_state(server, pooler, run_acceptan
         asyncio.run(_fresh_index(server.dsn(database)))
         refused = cli("remediate", "--env", "staging", "--plan", str(plan), "--database-url", url)
     finally:
-        asyncio.run(_drop(server, database))
+        asyncio.run(drop(server, database))
     assert refused.returncode == 2
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1, refused.stderr

@@ -9,12 +9,11 @@ import copy
 
 import pytest
 from supabase_acceptance.compare import Rules
-from supabase_acceptance.expected import EXPECTED_FILE, load
-from supabase_acceptance.harness import DOD_FILE, EQUIVALENCES_FILE
+from supabase_acceptance.expected import load_from
 from supabase_acceptance.model import Modelled
 from supabase_acceptance.structure import Structure
 
-from .conftest import ROOT
+from .conftest import PATHS, ROOT
 
 PACKAGE = ROOT / "fixtures" / "supabase_acceptance"
 TABLE = "tenant_user_identifiers"
@@ -22,18 +21,20 @@ TABLE = "tenant_user_identifiers"
 
 def _structure(change) -> Structure:
     """The expected state against a copy of itself that `change` edits (the live model)."""
-    exp = load(EXPECTED_FILE)
+    exp = load_from(PATHS)
     live = copy.deepcopy(exp.model)
     change(live)
     return Structure.compared(
-        exp, Modelled(live, exp.identities), Rules.load(DOD_FILE, EQUIVALENCES_FILE, None)
+        exp,
+        Modelled(live, exp.identities),
+        Rules.load(PATHS.dod_file, PATHS.equivalences_file, None),
     )
 
 
 def test_a_changed_column_counts_once_not_every_column_its_key_contains():
     """`tenant_user_identifiers.id` is a prefix of `tenant_user_identifiers.identifier`: a
     change of `identifier` alone makes one column of the tally bad, not two."""
-    assert f"{TABLE}.id" in load(EXPECTED_FILE).model["columns"]
+    assert f"{TABLE}.id" in load_from(PATHS).model["columns"]
 
     def change(live):
         live["columns"][f"{TABLE}.identifier"]["nullable"] = True
@@ -54,7 +55,7 @@ def test_the_canonical_model_judges_every_object_ok():
 def test_the_index_of_a_named_unique_goes_with_its_constraint():
     """`uq_identifier` is a name the DDL wrote: its index is owned like the index of any
     UNIQUE (DOD-09), read from the identity's owning constraint, not from the key's text."""
-    exp = load(EXPECTED_FILE)
+    exp = load_from(PATHS)
     (ident,) = [
         i for i in exp.identities["indexes"].values() if i.of_constraint == f"{TABLE}.uq_identifier"
     ]
@@ -70,7 +71,7 @@ def test_the_index_of_a_named_unique_goes_with_its_constraint():
 
 
 def test_every_object_of_expected_yaml_has_its_identity():
-    exp = load(EXPECTED_FILE)
+    exp = load_from(PATHS)
     for kind, objects in exp.model.items():
         assert set(objects) == set(exp.identities[kind]), kind
         for key, ident in exp.identities[kind].items():

@@ -15,67 +15,48 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from supabase_acceptance import databases
 from supabase_acceptance.provision.pooler import pgbouncer
 from supabase_acceptance.report.signoff import EXIT
 
+from ._mutation import (
+    EQUAL,
+    FAILED,
+    MUTANTS,
+    REQUIRED,
+    drop,
+    fresh,
+    has_expectation,
+    host,
+    mutate,
+)
+from ._mutation import targets as targets_of
 from ._services import delaying_proxy
-from .conftest import ROOT, SCHEMA, loopback, pooler_on
+from .conftest import ROOT, SCHEMA, pooler_on
 
-_DOC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "mutants.yaml").read_text())
-REQUIRED: dict[str, list[str]] = _DOC.pop("required_classes")
-MUTANTS: dict[str, dict] = _DOC
-EQUAL: dict[str, dict] = yaml.safe_load((Path(__file__).parent / "equal_meaning.yaml").read_text())
 RESULTS: list[dict] = []  # printed by conftest.pytest_terminal_summary
 EQUAL_RESULTS: list[dict] = []
-FAILED = ("failed", "error")
 # A clean staging run through the local pooler judges every required item (DOD-03 verifies the
 # deployed schema remotely): SUCCESS, exit 0.
 GREEN = ("SUCCESS",)
-
-
-def mutate(ddl: str, mutant: dict, prefix: str = "") -> str:
-    """schema.sql with the variant's edits and append (prefix "expected_": its expectation)."""
-    for find, replace in mutant.get(f"{prefix}edits", []):
-        assert find in ddl, f"mutant edit does not apply: {find[:60]!r}"
-        ddl = ddl.replace(find, replace)
-    return ddl + ("\n" + mutant[f"{prefix}append"] if f"{prefix}append" in mutant else "")
-
-
-def _host(n: int) -> str:
-    return loopback(1, n)
-
-
 pooler = pooler_on(1)  # one PgBouncer in front of the shared server for every mutant database
-
-
-async def _fresh(server, name: str, ddl: str, tmp: Path) -> None:
-    path = tmp / f"{name}.sql"
-    path.write_text(ddl)
-    await databases.create(server, name, ddl=path)
-
-
-async def _drop(server, name: str) -> None:
-    await databases.drop(databases.Database(server, name))
 
 
 def _expected_file(server, mutant: dict, database: str, tmp: Path) -> list[str]:
     """For a mutant whose expectation differs from schema.sql (a CHECK the DDL has and the
     database lacks): render that expectation from a scratch database, as the regenerate
     command does, and point the run at it with --expected-file."""
-    if not any(k.startswith("expected_") for k in mutant):
+    if not has_expectation(mutant):
         return []
     name = f"exp_{database}"
-    asyncio.run(_fresh(server, name, mutate(SCHEMA.read_text(), mutant, "expected_"), tmp))
+    asyncio.run(fresh(server, name, mutate(SCHEMA.read_text(), mutant, "expected_"), tmp))
     try:
         cmd = [sys.executable, "-m", "supabase_acceptance.expected", server.dsn(name)]
         out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     finally:
-        asyncio.run(_drop(server, name))
+        asyncio.run(drop(server, name))
     merged = yaml.safe_load((ROOT / "schema" / "expected.yaml").read_text())
     merged.update(yaml.safe_load(out))  # the rendered state; policy sections stay canonical
     path = tmp / f"{name}.yaml"
@@ -87,10 +68,10 @@ def _expected_file(server, mutant: dict, database: str, tmp: Path) -> list[str]:
 def _path_to(mutant: dict, server, pooler, database: str) -> Iterator[str]:
     """The URL a check run uses: the shared pooler, or the deployment defect the mutant is."""
     if mutant.get("kind") == "network":
-        with delaying_proxy(_host(2), 6543, (pooler.host, pooler.port), mutant["delay_ms"] / 1000):
-            yield pooler.dsn(server, database).replace(pooler.host, _host(2))
+        with delaying_proxy(host(2), 6543, (pooler.host, pooler.port), mutant["delay_ms"] / 1000):
+            yield pooler.dsn(server, database).replace(pooler.host, host(2))
     elif mutant.get("kind") == "pooler":
-        with pgbouncer(server, host=_host(3), port=6543, settings=mutant["pgbouncer"]) as other:
+        with pgbouncer(server, host=host(3), port=6543, settings=mutant["pgbouncer"]) as other:
             yield other.dsn(server, database)
     else:
         yield pooler.dsn(server, database)
@@ -98,28 +79,20 @@ def _path_to(mutant: dict, server, pooler, database: str) -> Iterator[str]:
 
 def _run_variant(variant: dict, database: str, server, pooler, run_acceptance, tmp: Path):
     """Apply the variant to a fresh database, run the suite through the pooler: (result, JSON)."""
-    asyncio.run(_fresh(server, database, mutate(SCHEMA.read_text(), variant), tmp))
+    asyncio.run(fresh(server, database, mutate(SCHEMA.read_text(), variant), tmp))
     try:
         extra = _expected_file(server, variant, database, tmp)
         with _path_to(variant, server, pooler, database) as url:
             result = run_acceptance("-m", "supabase", "--database-url", url, *extra)
     finally:
-        asyncio.run(_drop(server, database))
+        asyncio.run(drop(server, database))
     return result, json.loads((tmp / "reports" / "latest-staging.json").read_text())
-
-
-def _targets(mutant: dict) -> dict[str, list[str]]:
-    """Item -> words its failure messages must contain: one item, or several causes at once
-    (`items`, `names` per item), each to be named by its own item."""
-    if "items" in mutant:
-        return {item: mutant["names"].get(item, []) for item in mutant["items"]}
-    return {mutant["item"]: mutant["names"]}
 
 
 @pytest.mark.parametrize("name", MUTANTS)
 def test_mutant_is_caught_by_the_item_it_targets(name, server, pooler, run_acceptance, pytester):
     mutant = MUTANTS[name]
-    targets = _targets(mutant)
+    targets = targets_of(mutant)
     allowed = {*targets, *mutant.get("also", [])}
     database = f"mut_{list(MUTANTS).index(name)}_{os.getpid()}"
     result, summary = _run_variant(mutant, database, server, pooler, run_acceptance, pytester.path)
@@ -206,11 +179,11 @@ def test_canonical_schema_raises_no_alarm_through_the_pooler(
     ddl = SCHEMA.read_text()
     if supabase_like:
         ddl = (SCHEMA.parent / "supabase_like.sql").read_text() + "\n" + ddl
-    asyncio.run(_fresh(server, database, ddl, pytester.path))
+    asyncio.run(fresh(server, database, ddl, pytester.path))
     try:
         result = run_acceptance("-m", "supabase", "--database-url", pooler.dsn(server, database))
     finally:
-        asyncio.run(_drop(server, database))
+        asyncio.run(drop(server, database))
     outcomes = result.parseoutcomes()
     summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
     assert summary["status"] in GREEN, result.stdout.str()[-3000:]

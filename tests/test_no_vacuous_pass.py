@@ -11,10 +11,10 @@ import os
 
 import pytest
 from supabase_acceptance.compare import Rules
-from supabase_acceptance.harness import DOD_FILE, EQUIVALENCES_FILE
 from supabase_acceptance.provision.pooler import pgbouncer
 
-from .test_mutants import _drop, _fresh, _host
+from ._mutation import drop, fresh, host
+from .conftest import PATHS
 
 EXEMPT = {"DOD-13", "DOD-14"}
 DATABASES = {
@@ -28,7 +28,7 @@ DATABASES = {
 
 @pytest.fixture(scope="module")
 def pooler(server):
-    with pgbouncer(server, host=_host(4), port=6543) as bouncer:
+    with pgbouncer(server, host=host(4), port=6543) as bouncer:
         yield bouncer
 
 
@@ -37,11 +37,11 @@ def test_every_item_fails_on_a_database_without_the_schema(
     kind, server, pooler, run_acceptance, pytester
 ):
     database = f"vacuous_{list(DATABASES).index(kind)}_{os.getpid()}"
-    asyncio.run(_fresh(server, database, DATABASES[kind], pytester.path))
+    asyncio.run(fresh(server, database, DATABASES[kind], pytester.path))
     try:
         result = run_acceptance("-m", "supabase", "--database-url", pooler.dsn(server, database))
     finally:
-        asyncio.run(_drop(server, database))
+        asyncio.run(drop(server, database))
     summary = json.loads((pytester.path / "reports" / "latest-staging.json").read_text())
     verdicts = {r["item"]: r["verdict"] for r in summary["signoff"]}
     wrong = {
@@ -49,7 +49,7 @@ def test_every_item_fails_on_a_database_without_the_schema(
         for r in summary["signoff"]
         if (i := r["item"]) not in EXEMPT and (v := r["verdict"]) != "fail"
     }
-    items = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None).items
+    items = Rules.load(PATHS.dod_file, PATHS.equivalences_file, None).items
     assert set(verdicts) == set(items), f"sign-off rows {sorted(verdicts)}"
     assert result.ret == 1, f"the run exited {result.ret} on the {kind} database"
     assert not wrong, f"{kind} database: items that did not fail: {json.dumps(wrong, indent=1)}"

@@ -136,3 +136,98 @@ def test_only_asserts_fails_a_test():
         found = {m for m in _imports(PACKAGE / f"{name}.py") if m.split(".")[0] == "pytest"}
         assert not found, f"{name}.py imports {found}"
     assert "pytest" in _imports(PACKAGE / "asserts.py")
+
+
+# A private name of pytest, pytest-html, asyncpg or the standard library used anyway, with
+# the reason it is not one: documented APIs that merely start with an underscore.
+PUBLIC_UNDERSCORE = {
+    "os._exit": "documented: leave a forked child without the parent's cleanup",
+}
+
+
+def _own_names(files: list[Path]) -> set[str]:
+    """Every name the package itself defines (functions, classes, variables, arguments,
+    attributes it sets on self): its own privates may be used across its modules."""
+    own: set[str] = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                own.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                own.add(node.id)
+            elif isinstance(node, ast.arg):
+                own.add(node.arg)
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("self", "cls")
+            ):
+                own.add(node.attr)
+    return own
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _foreign_privates(path: Path, own: set[str]) -> list[str]:
+    """`x._name` (also through getattr/setattr/hasattr/delattr), `import _mod`, `from mod import
+    _name` or `from _mod import ...` naming something the package does not define."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        said = ""
+        attribute = isinstance(node, ast.Attribute) and _private(node.attr)
+        if (attribute and node.attr not in own) or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+            and _private(node.args[1].value)
+            and node.args[1].value not in own
+        ):
+            said = ast.unparse(node)
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names if any(map(_private, a.name.split(".")))]
+            said = ", ".join(f"import {n}" for n in names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            mine = node.module.split(".")[0] == "supabase_acceptance"
+            private = any(map(_private, node.module.split("."))) or any(
+                _private(a.name) for a in node.names
+            )
+            if private and not mine:
+                said = f"from {node.module} import {', '.join(a.name for a in node.names)}"
+        if said and said not in PUBLIC_UNDERSCORE:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {said}")
+    return found
+
+
+def test_private_apis_of_other_libraries_are_used_in_compat_only():
+    """pytest internals (`_pytest.*`, `config._rootpath`), pytest-html's `_report_path`,
+    asyncpg's `_copy_out` / `_transport`: each behind a shim of `_compat.py` that says why, so
+    an upgrade is checked in one module."""
+    files = sorted(PACKAGE.rglob("*.py")) + sorted((ROOT / "acceptance").rglob("*.py"))
+    own = _own_names(files)
+    outside = [p for p in files if p != PACKAGE / "_compat.py"]
+    found = [line for path in outside for line in _foreign_privates(path, own)]
+    assert not found, "private APIs outside _compat.py:\n" + "\n".join(found)
+    shims = _foreign_privates(PACKAGE / "_compat.py", own)
+    assert shims, "the scan finds nothing even in _compat.py: it is broken"
+
+
+def test_no_module_of_the_package_locates_the_project_by_itself():
+    """Every file the harness reads is a field of the config's Paths (paths.py), built from the
+    rootdir and the options: no module finds schema/ or profiles.yaml from its own location."""
+    project = re.compile(
+        r"""parents\[|\.parent\.parent|/\s*["'](schema|profiles\.yaml|reports)["']|Path\(["']schema"""
+    )
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name not in ("paths.py", "config.py")  # Paths, and the options' defaults
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if project.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert not found, "\n".join(found)

@@ -13,7 +13,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-import yaml
 from supabase_acceptance import databases
 from supabase_acceptance import expected as expected_state
 from supabase_acceptance.apply import split
@@ -24,17 +23,15 @@ from supabase_acceptance.findings import HAZARDS, PHASES
 from supabase_acceptance.model import Identity, Modelled
 from supabase_acceptance.remedy import Remedy, measure, plan, remedies, render
 
+from ._mutation import MUTANTS, has_expectation, mutate
 from .conftest import ROOT, SCHEMA, pg_tool
-from .test_mutants import mutate
 
-_DOC: dict[str, Any] = yaml.safe_load((Path(__file__).parent / "mutants.yaml").read_text())
-_DOC.pop("required_classes")
 # Structural mutants: not the deployment's (network, pooler), not those whose expectation is
 # rendered from another DDL (expected_edits / expected_append).
 STRUCTURAL = {
     name: m
-    for name, m in _DOC.items()
-    if m.get("kind") not in ("network", "pooler") and not any(k.startswith("expected_") for k in m)
+    for name, m in MUTANTS.items()
+    if m.get("kind") not in ("network", "pooler") and not has_expectation(m)
 }
 # Mutants whose only way back is a human choice, and why.
 DECIDED = {

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 from supabase_acceptance.compare import Rules
-from supabase_acceptance.harness import DOD_FILE, EQUIVALENCES_FILE
 from supabase_acceptance.report import histogram, markdown, signoff
 from supabase_acceptance.report import html as html_report
 from supabase_acceptance.report.run import Run
 
-from .conftest import SCHEMA
+from .conftest import PATHS, SCHEMA
 
 CHROMIUM = "/usr/bin/chromium"
 ENV_KEYS = (
@@ -180,7 +179,7 @@ def test_report_renders_in_headless_chromium_with_the_signoff_visible(local_run)
 
 def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_path):
     """The templates, not the data, decide the markup: what a database or a reason says is text."""
-    items = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None).items
+    items = Rules.load(PATHS.dod_file, PATHS.equivalences_file, None).items
     run = Run("local", "local", tmp_path, interrupted="<b>stopped</b>", items=items)
     run.divergences = [
         {
@@ -227,7 +226,7 @@ def test_the_renderers_escape_html_and_svg_and_keep_markdown_cells_whole(tmp_pat
 
 def test_the_evidence_item_says_so_when_other_items_failed(tmp_path):
     """dod.yaml marks the evidence item; its pass is not read as "all is well"."""
-    items = Rules.load(DOD_FILE, EQUIVALENCES_FILE, None).items
+    items = Rules.load(PATHS.dod_file, PATHS.equivalences_file, None).items
     run = Run("local", "local", tmp_path, items=items)
     record = {"duration_s": 0.1, "why": "", "message": ""}
     run.tests = [
