@@ -68,7 +68,12 @@ def canonical() -> Expected:
 @functools.cache
 def rules() -> Rules:
     """schema/dod.yaml, schema/equivalences.yaml and the default divergences file."""
-    return Rules.load(PATHS.dod_file, PATHS.equivalences_file, PATHS.divergences_file)
+    return Rules.load(
+        PATHS.dod_file,
+        PATHS.equivalences_file,
+        PATHS.divergences_file,
+        PATHS.hardening_divergences_file,
+    )
 
 
 def catalog(raw: dict[str, Any]) -> Catalog:
