@@ -145,7 +145,56 @@ def test_a_failing_run_reads_like_a_finding(run_acceptance, pytester, tmp_path):
     assert row["verdict"] == "fail"
     assert "users.email: type have 'text', want 'character varying(255)'" in row["why"]
     md = (pytester.path / "reports" / "latest-local.md").read_text()
-    assert "1. DOD-05 Columns: DOD-05 column users.email: type have 'text'" in md
+    assert "1. DOD-05 Columns: root cause: column users.email: type have 'text'" in md
+    cause = next(c for c in summary["root_causes"] if c["item"] == "DOD-05")
+    assert cause["object"] == "column users.email"
+    assert "ALTER COLUMN" in summary["remediation"]["sql"]
+    assert (pytester.path / "reports" / "latest-local-remediation.sql").exists()
+
+
+def test_root_causes_and_long_sql_stay_inside_the_page_at_1280_px(
+    run_acceptance, pytester, tmp_path
+):
+    """A red run's root causes (with their SQL) and the advisories' remediations wrap inside
+    their cells: nothing runs off a 1280 px page."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("HARNESS_REQUIRE_BROWSER") == "1":
+            pytest.fail("CI must render the report: apt-get install chromium")
+        pytest.skip("Debian's chromium is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    mutant = tmp_path / "mutant.sql"
+    imported = (
+        "INSERT INTO tenants (id, tenant_id, name) SELECT g, 'imported-' || g, repeat('n', 300) "
+        "FROM generate_series(1, 5) g;\n"
+        "SET LOCAL session_replication_role = replica;\n"
+        "INSERT INTO password_history (user_id, password_hash) VALUES "
+        "('a-user-id-that-is-long-enough-to-wrap-" + "x" * 120 + "', 'h');\n"
+    )
+    mutant.write_text(SCHEMA.read_text() + "\n" + imported)
+    result = run_acceptance("-m", "local", "--schema-file", str(mutant), "--supabase-like", "old")
+    assert result.ret == 1
+    page_file = pytester.path / "reports" / "latest-local.html"
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    flags += ["--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=flags)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(page_file.resolve().as_uri())
+        page.wait_for_selector("#root-causes")
+        causes = page.locator("#root-causes tr").count()
+        widest = page.evaluate(
+            """() => Math.max(...[...document.querySelectorAll(
+                 '#root-causes, #advisories-table, #signoff, #root-causes pre, '
+                 + '#advisories-table pre')].map(e => e.getBoundingClientRect().right))"""
+        )
+        overflowing = page.evaluate(
+            """() => [...document.querySelectorAll('#root-causes pre, #advisories-table pre')]
+               .filter(e => e.scrollWidth > e.clientWidth + 1).length"""
+        )
+        browser.close()
+    assert causes >= 3  # a header and the two causes
+    assert widest <= 1280, widest
+    assert overflowing == 0
 
 
 def test_report_renders_in_headless_chromium_with_the_signoff_visible(local_run):
