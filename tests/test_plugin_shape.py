@@ -231,3 +231,58 @@ def test_no_module_of_the_package_locates_the_project_by_itself():
         if project.search(line) and not line.lstrip().startswith("#")
     ]
     assert not found, "\n".join(found)
+
+
+# Issue 18.1: an object's identity is a typed value (model.Identity), never a string parsed
+# back. A heuristic: a string method that takes a string apart, called on an expression that
+# names a `key` or an `object` (an identifier, attribute or subscript containing either word,
+# any case), in the modules that compare, judge, plan and report objects. It misses a key by
+# another name (`k.split(".")`) and `in` tests: the rule is review's, this catches its usual
+# spellings.
+IDENTITY_READERS = ("compare.py", "structure.py", "model.py", "remedy/*.py", "report/*.py")
+TAKES_APART = {"split", "rsplit", "partition", "rpartition", "startswith", "endswith"}
+NAMES_AN_IDENTITY = re.compile("key|object", re.IGNORECASE)
+
+
+def _identity_parsing(source: str) -> list[tuple[int, str]]:
+    """(line, call) of each `<...key...>.split(`/`.partition(`/`.startswith(` (and their
+    r-/end- siblings) in `source`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in TAKES_APART
+        ):
+            continue
+        named = [
+            n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else n.value
+            for n in ast.walk(node.func.value)
+            if isinstance(n, ast.Name | ast.Attribute)
+            or (isinstance(n, ast.Constant) and isinstance(n.value, str))
+        ]
+        if any(NAMES_AN_IDENTITY.search(str(n)) for n in named):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_no_identity_is_parsed_back_from_a_string():
+    """Who an object is (kind, table, name, owning constraint) is read from its Identity's
+    fields: no module that compares, judges, plans or reports objects splits a key apart."""
+    files = sorted({p for pattern in IDENTITY_READERS for p in PACKAGE.glob(pattern)})
+    assert len(files) > len(IDENTITY_READERS), "the scan reads the modules it names"
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {call}"
+        for path in files
+        for line, call in _identity_parsing(path.read_text())
+    ]
+    assert not found, "identities parsed from strings (use model.Identity):\n" + "\n".join(found)
+    spelled = [  # what remedy/ once did: the scan finds each, so it cannot pass vacuously
+        'what, _, name = key.partition(" ")',
+        'table, col = key.split(".", 1)',
+        'index = t.key.startswith("index of ")',
+        'table = d.object.split(".")[0]',
+        'table = str(entry["object"]).rsplit(".", 1)[0]',
+    ]
+    missed = [line for line in spelled if not _identity_parsing(line)]
+    assert not missed, f"the scan misses {missed}"

@@ -24,7 +24,7 @@ from supabase_acceptance.model import Identity, Modelled
 from supabase_acceptance.remedy import Remedy, measure, plan, remedies, render
 
 from ._mutation import MUTANTS, has_expectation, mutate
-from .conftest import ROOT, SCHEMA, pg_tool
+from .conftest import PATHS, SCHEMA, pg_tool
 
 # Structural mutants: not the deployment's (network, pooler), not those whose expectation is
 # rendered from another DDL (expected_edits / expected_append).
@@ -40,16 +40,16 @@ DECIDED = {
     "cause_duplicates_under_a_missing_unique": "duplicates: ADD UNIQUE would fail",
     "cause_nulls_in_a_not_null_column": "NULLs: SET NOT NULL would fail",
 }
-EXPECTED = expected_state.load()
-RULES = Rules.load(ROOT / "schema" / "dod.yaml", ROOT / "schema" / "equivalences.yaml", None)
+EXPECTED = expected_state.load_from(PATHS)
+RULES = Rules.load(PATHS.dod_file, PATHS.equivalences_file, None)
 DDL = split(SCHEMA.read_text())
 HEADER = {"profile": "test", "database": "mutant", "generated at": "now", "fingerprint": "-"}
 RESULTS: list[dict[str, Any]] = []
 
 
-async def _differences(conn: asyncpg.Connection) -> tuple[dict[str, Any], list[Difference]]:
+async def _differences(conn: asyncpg.Connection) -> tuple[Modelled, list[Difference]]:
     live = expected_state.live(await snapshot(conn), EXPECTED)
-    return live.model, diff(EXPECTED.modelled, live, RULES)
+    return live, diff(EXPECTED.modelled, live, RULES)
 
 
 def _failing(found: list[Difference]) -> list[Difference]:
@@ -63,9 +63,9 @@ def _id(d: Difference) -> tuple[str, str, str]:
 async def _heal(conn: asyncpg.Connection) -> tuple[list[Remedy], str, list[Difference]]:
     """Plan, measure the previews, plan again, run the file in one transaction, compare."""
     live, before = await _differences(conn)
-    first = remedies(EXPECTED.model, live, before, DDL)
+    first = remedies(EXPECTED.modelled, live, before, DDL)
     rows = await measure(conn, [r.finding for r in first])
-    found = remedies(EXPECTED.model, live, before, DDL, rows=rows)
+    found = remedies(EXPECTED.modelled, live, before, DDL, rows=rows)
     text = render([r.finding for r in found], HEADER)
     async with conn.transaction():
         await conn.execute(text)
@@ -112,7 +112,7 @@ def test_the_tally_of_the_mutation_suite(request: pytest.FixtureRequest) -> None
 # --- the plan and the file without a database -------------------------------------------------
 
 
-def _drifted() -> tuple[dict[str, Any], list[Difference]]:
+def _drifted() -> tuple[Modelled, list[Difference]]:
     """The expected model with an extra column and a narrowed type, as live."""
     import copy
 
@@ -120,7 +120,7 @@ def _drifted() -> tuple[dict[str, Any], list[Difference]]:
     live["columns"]["users.phone"] = dict(live["columns"]["users.full_name"])
     live["columns"]["users.email"] = {**live["columns"]["users.email"], "type": "text"}
     modelled = Modelled(live, _ids())
-    return live, diff(EXPECTED.modelled, modelled, RULES)
+    return modelled, diff(EXPECTED.modelled, modelled, RULES)
 
 
 def _ids() -> dict[str, dict[str, Identity]]:
@@ -131,7 +131,7 @@ def _ids() -> dict[str, dict[str, Identity]]:
 
 def test_data_decides_a_destructive_or_narrowing_step() -> None:
     live, found = _drifted()
-    unmeasured = {f.object: f for f in plan(EXPECTED.model, live, found, DDL)}
+    unmeasured = {f.object: f for f in plan(EXPECTED.modelled, live, found, DDL)}
     drop = unmeasured["column users.phone"].fix[0]
     assert drop.decision, "a DROP COLUMN whose rows were not looked at is a DECISION"
     assert "DELETES_DATA" in drop.hazards
@@ -142,18 +142,18 @@ def test_data_decides_a_destructive_or_narrowing_step() -> None:
     assert narrow.preview is not None
     assert "length" in narrow.preview
     rows = {drop.preview: 3, narrow.preview: 1}
-    measured = {f.object: f for f in plan(EXPECTED.model, live, found, DDL, rows=rows)}
+    measured = {f.object: f for f in plan(EXPECTED.modelled, live, found, DDL, rows=rows)}
     assert measured["column users.phone"].fix[0].decision
     assert measured["column users.email"].fix[0].decision, "longer values present: a DECISION"
     empty = {drop.preview: 0, narrow.preview: 0}
-    cleared = {f.object: f for f in plan(EXPECTED.model, live, found, DDL, rows=empty)}
+    cleared = {f.object: f for f in plan(EXPECTED.modelled, live, found, DDL, rows=empty)}
     assert not cleared["column users.phone"].fix[0].decision
     assert not cleared["column users.email"].fix[0].decision
 
 
 def test_the_file_comments_out_decisions_and_names_hazards() -> None:
     live, found = _drifted()
-    text = render(plan(EXPECTED.model, live, found, DDL), HEADER)
+    text = render(plan(EXPECTED.modelled, live, found, DDL), HEADER)
     lines = text.splitlines()
     assert lines[0].startswith("-- Remediation plan")
     assert all(f"-- {k}: {v}" in lines for k, v in HEADER.items())
@@ -176,8 +176,8 @@ def test_accepted_and_divergent_differences_get_no_statement() -> None:
     live, found = _drifted()
     soft = [Difference(**{**d.__dict__, "verdict": "divergence"}) for d in found]
     accepted = [Difference(**{**d.__dict__, "verdict": "accepted"}) for d in found]
-    assert plan(EXPECTED.model, live, soft, DDL) == []
-    assert plan(EXPECTED.model, live, accepted, DDL) == []
+    assert plan(EXPECTED.modelled, live, soft, DDL) == []
+    assert plan(EXPECTED.modelled, live, accepted, DDL) == []
     assert "nothing to do" in render([], HEADER)
 
 
@@ -220,9 +220,9 @@ async def test_the_file_runs_with_psql_in_one_transaction(server: Any, tmp_path:
         conn = await connect(db.dsn)
         try:
             live, before = await _differences(conn)
-            first = remedies(EXPECTED.model, live, before, DDL)
+            first = remedies(EXPECTED.modelled, live, before, DDL)
             rows = await measure(conn, [r.finding for r in first])
-            found = remedies(EXPECTED.model, live, before, DDL, rows=rows)
+            found = remedies(EXPECTED.modelled, live, before, DDL, rows=rows)
             path = tmp_path / "plan.sql"
             path.write_text(render([r.finding for r in found], HEADER))
             psql = [pg_tool("psql"), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", str(path)]
@@ -269,7 +269,7 @@ async def test_the_rebuild_decision_taken_keeps_the_rows(server: Any, tmp_path: 
         conn = await connect(db.dsn)
         try:
             live, before = await _differences(conn)
-            found = remedies(EXPECTED.model, live, before, DDL)
+            found = remedies(EXPECTED.modelled, live, before, DDL)
             assert all(r.decision for r in found)
             async with conn.transaction():
                 await conn.execute("\n".join(s.sql for r in found for s in r.finding.fix))
