@@ -9,8 +9,6 @@ from supabase_acceptance.asserts import finding
 from supabase_acceptance.client import LoginError
 from supabase_acceptance.config import HarnessConfig
 from supabase_acceptance.evidence import Evidence
-from supabase_acceptance.expected import Expected
-from supabase_acceptance.sql import quote
 from supabase_acceptance.target import Target
 
 pytestmark = pytest.mark.dod("DOD-11")
@@ -24,15 +22,15 @@ async def test_p95_of_simple_queries_is_under_budget(
     evidence: Evidence,
 ) -> None:
     want = harness_config.latency_samples
-    try:
-        got = await latency_sampler.run(want)
+    try:  # under way since the session started: collected here
+        got = await latency_sampler.result()
     except LoginError as exc:
         finding(evidence, f"single connection: {exc}, want a libpq login with the same URL")
     s = latency.summarize(got.ms)
     budget = target.profile.latency_budget_ms
     evidence.sql(latency.query_for(db))
     evidence.latency("single", got.ms, s.as_dict(), budget)
-    answers = {"queries": len(got.ms), "answered": got.answered, "client": latency.client()}
+    answers = {"queries": len(got.ms), "answered": got.answered, "client": latency_sampler.client}
     evidence.facts("answers", {**answers, "expected answer": latency.answer_for(db)})
     evidence.key(f"p95 {s.p95:.2f} ms < {budget:g} ms ({got.answered} queries answered)")
     if got.answered < want:
@@ -47,23 +45,17 @@ async def test_p95_of_simple_queries_is_under_budget(
 
 async def test_pool_of_10_connections_works_under_concurrent_use(
     db: asyncpg.Connection,
-    latency_pool: latency.PoolOpening,
+    latency_pool: latency.PoolRun,
     target: Target,
-    harness_config: HarnessConfig,
-    expected: Expected,
     evidence: Evidence,
 ) -> None:
     size = latency_pool.size
-    table = next(iter(expected.tables), None)
-    if not table:
-        await latency_pool.close()
+    read = latency_pool.warm_query  # each connection's warm-up: the application's read
+    if read is None:
         finding(evidence, "expected.yaml: tables have none, want the DDL's")
-    read = f"SELECT 1 FROM public.{quote(table)} LIMIT 1"  # each connection's warm-up: app read
     evidence.sql(read)
-    try:
-        got, used = await latency.pooled(
-            latency_pool, harness_config.latency_samples, warm_query=read
-        )
+    try:  # opened and used since the session's connection was in: collected here
+        got, used = await latency_pool.outcome()
     except asyncpg.PostgresError as exc:
         finding(
             evidence,
@@ -73,8 +65,6 @@ async def test_pool_of_10_connections_works_under_concurrent_use(
     except latency.PoolFailure as exc:
         evidence.key(f"pool of {size}: {exc}")
         finding(evidence, f"pool of {size}: {exc}, want {size} connections in use at once")
-    finally:
-        await latency_pool.close()
     s = latency.summarize(got.ms)
     budget = target.profile.latency_budget_ms
     used_facts = {"size": size, "connections used concurrently": used}

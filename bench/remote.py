@@ -15,9 +15,14 @@ machine's load changes within a second (when those runs differ by more than 1.5x
 changed while the samples ran: the row is measured again, at most 3 times in all). At 25 ms
 and more, pgbench runs once after the run.
 
---ci runs once at 25 ms and exits non-zero when the round-trip budget of issue 10 is exceeded
-(a count, not a time): at most 150 in all, of which at least 100 are DOD-11 samples, and at
-most 15 for the behaviour checks with connection set-up.
+--ci runs once at 25 ms, prints its wall time (information: a time on a shared machine is no
+budget) and exits non-zero when the round-trip budget of issue 10 is exceeded (a count, not a
+time): at most 150 in all, of which at least 100 are DOD-11's sequential samples (the chain
+their connection waited for), and at most 15 for the behaviour checks with connection set-up.
+
+DOD-11's samples run in a process of their own from the start of the session (bench/_phases.py
+has the harness run bench/_sampling_bracket.py there, which says when they ran): their
+connection's turns are DOD-11's, its login's are connect's.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,6 +52,7 @@ from supabase_acceptance.provision.pooler import Pooler, pgbouncer  # noqa: E402
 from turns import Ledger, counting_proxy  # noqa: E402
 
 PHASES = ("connect", "snapshot", "behaviour", "DOD-11", "other", "report")
+SAMPLES = "DOD-11 samples (own process)"
 BUDGET = {"total": 150, "behaviour": 15, "DOD-11 at least": 100}
 DATABASE = "remote_bench"
 # The pooler's port on a loopback address of our own, so DOD-02's port check sees 6543.
@@ -104,16 +111,38 @@ def run_suite(
     bench = phases["pgbench"]
     if pgbench_url and (bench["errors"] or not bench["ms"]):
         sys.exit(f"pgbench beside the samples: {bench['errors'] or f'no {SAMPLES_TEST} ran'}")
-    return wall, phases["spans"], summary, bench["ms"]
+    found = phases["spans"]
+    if phases.get("samples"):  # the sampler's process: when its samples ran
+        start, end = phases["samples"]
+        found.append({"phase": "DOD-11", "start": start, "end": end, "what": SAMPLES})
+    return wall, found, summary, bench["ms"]
 
 
 def breakdown(ledger: Ledger, spans: list[Row], key: str = "phase") -> dict[str, int]:
-    """Critical-path round trips per phase (or per test, key="what"): each answered turn goes
-    to the innermost span running when it was sent; a phase's share is how much deeper the
-    chain got in it."""
+    """Critical-path round trips per phase (or per test, key="what"): DOD-11's samples run in
+    a process of their own from the session's start, beside everything else, so their
+    connection's turns are theirs (DOD-11; its login: connect), told by who sent most turns
+    while they ran; every other answered turn goes to the innermost span running when it was
+    sent. A phase's share is how much deeper the chain got in it."""
     per: dict[str, int] = dict.fromkeys(PHASES, 0) if key == "phase" else {}
+    samples = next((s for s in spans if s.get("what") == SAMPLES), None)
+    spans = [s for s in spans if s is not samples]
+    sampler = None
+    if samples is not None:
+        during = Counter(t.conn for t in ledger.turns if samples["start"] <= t.at <= samples["end"])
+        sampler = during.most_common(1)[0][0] if during else None
     deepest = 0
     for turn in sorted((t for t in ledger.turns if t.answered), key=lambda t: t.at):
+        if samples is not None and turn.conn == sampler:
+            sampling = turn.at >= samples["start"]
+            if key == "phase":
+                name = "DOD-11" if sampling else "connect"
+            else:
+                name = SAMPLES if sampling else f"{SAMPLES} (login)"
+            if turn.depth > deepest:
+                per[name] = per.get(name, 0) + turn.depth - deepest
+                deepest = turn.depth
+            continue
         inside = [s for s in spans if s["start"] <= turn.at <= s["end"]]
         span = max(inside, key=lambda s: s["start"]) if inside else {}
         name = span.get(key) or ("other" if key == "phase" else "(between tests)")
@@ -121,6 +150,21 @@ def breakdown(ledger: Ledger, spans: list[Row], key: str = "phase") -> dict[str,
             per[name] = per.get(name, 0) + turn.depth - deepest
             deepest = turn.depth
     return per
+
+
+def samples_chain(ledger: Ledger, spans: list[Row]) -> int:
+    """Round trips DOD-11's samples waited for one after another: how much deeper the chain
+    got from the sampler's login to its last answer (at least one per sample; the breakdown
+    may give a turn that reached a depth first to another connection's phase)."""
+    samples = next((s for s in spans if s.get("what") == SAMPLES), None)
+    if samples is None:
+        return 0
+    during = Counter(t.conn for t in ledger.turns if samples["start"] <= t.at <= samples["end"])
+    if not during:
+        return 0
+    mine = [t for t in ledger.turns if t.conn == during.most_common(1)[0][0] and t.answered]
+    login = max((t.depth for t in mine if t.at < samples["start"]), default=0)
+    return max((t.depth for t in mine), default=0) - login
 
 
 def pgbench_after(url: str, transactions: int) -> float:
@@ -193,6 +237,7 @@ def measure_once(delay_ms: float | None, server: Server, pooler: Pooler) -> Row:
             "connections": ledger.connections,
             "turns": len(ledger.turns),
             "phases": breakdown(ledger, spans),
+            "samples_chain": samples_chain(ledger, spans),
             "per_test": breakdown(ledger, spans, "what"),
         }
     return row
@@ -222,8 +267,10 @@ def over_budget(row: Row) -> list[str]:
         found.append(f"round trips have {row['round_trips']}, want <= {BUDGET['total']}")
     if phases["behaviour"] > BUDGET["behaviour"]:
         found.append(f"behaviour round trips have {phases['behaviour']}, want <= 15")
-    if phases["DOD-11"] < BUDGET["DOD-11 at least"]:
-        found.append(f"DOD-11 round trips have {phases['DOD-11']}, want >= 100 (the samples)")
+    if row["samples_chain"] < BUDGET["DOD-11 at least"]:
+        found.append(
+            f"DOD-11 sequential round trips have {row['samples_chain']}, want >= 100 (the samples)"
+        )
     if row["status"] not in GREEN:
         found.append(f"sign-off have {row['status']}, want one of {GREEN}")
     return found
@@ -247,6 +294,11 @@ def main() -> None:
         args.json.write_text(json.dumps(rows, indent=1))
     if args.ci:
         problems = over_budget(rows[0])
+        row = rows[0]
+        print(
+            f"remote run at 25 ms each way: {row['wall_s']:.2f} s wall, {row['round_trips']} round"
+            f" trips ({row['samples_chain']} of them DOD-11's sequential samples)"
+        )
         for p in problems:
             print(f"ERROR: remote budget at 25 ms: {p}")
         sys.exit(1 if problems else 0)
