@@ -1,12 +1,16 @@
 """Wall time of a cold `pytest -m local` and its breakdown, per backend, side by side.
 
-    python bench/cold_run.py [--runs 5] [--backends native,embedded]
+    python bench/cold_run.py [--runs 5] [--backends native,embedded] [--no-cache-too]
 
 Each run is a fresh process that provisions a new server, applies the schema, runs every check
-and writes the report. Phases: startup (interpreter, imports, collection), provision (initdb +
-start), pooler (PgBouncer + TLS certificate, when installed), apply (create database + DDL),
-checks (the test loop minus the three before), report (after the loop: HTML, JUnit, JSON,
-Markdown, teardown), exit (interpreter shutdown). Medians over the runs; compare within one
+and writes the report. The data directory comes from a cache of the bench's own (a temporary
+XDG_CACHE_HOME): the backend's first run builds it (initdb, then the copy kept: a fresh
+machine's first run, reported on its own row), the next --runs copy it. --no-cache-too adds a
+row of runs with --no-cache (initdb every time), measured in turn with the cached ones.
+Phases: startup (interpreter, imports, collection), provision (data directory + start),
+pooler (PgBouncer + TLS certificate, when installed), apply (create database + DDL), checks
+(the test loop minus the three before), report (after the loop: HTML, JUnit, JSON, Markdown,
+teardown), exit (interpreter shutdown). Medians over the runs; compare within one
 run of this script only.
 """
 
@@ -26,13 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PHASES = ("startup", "provision", "pooler", "apply", "checks", "report", "exit", "wall")
 
 
-def one_run(backend: str, extra: list[str]) -> dict[str, float]:
+def one_run(backend: str, extra: list[str], cache: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "timing.json"
         env = {
             **os.environ,
             "BENCH_TIMING_OUT": str(out),
             "PYTHONPATH": f"{ROOT / 'bench'}:{os.environ.get('PYTHONPATH', '')}",
+            "XDG_CACHE_HOME": str(cache),
         }
         t0 = time.time()
         pytest_args = ["-m", "local", "-q", "-p", "_timing", "-p", "no:cacheprovider"]
@@ -67,13 +72,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backends", default="native,embedded")
+    parser.add_argument("--no-cache-too", action="store_true", help="also runs with --no-cache")
     parser.add_argument("extra", nargs="*", help="more pytest arguments")
     args = parser.parse_args()
-    print(f"{'backend':<10}" + "".join(f"{p:>11}" for p in PHASES) + "   (s, median)")
-    for backend in args.backends.split(","):
-        runs = [one_run(backend, args.extra) for _ in range(args.runs)]
+    print(f"{'backend':<22}" + "".join(f"{p:>10}" for p in PHASES) + "   (s, median)")
+
+    def show(label: str, runs: list[dict[str, float]]) -> None:
         med = {p: statistics.median(r[p] for r in runs) for p in PHASES}
-        print(f"{backend:<10}" + "".join(f"{med[p]:>11.2f}" for p in PHASES))
+        print(f"{label:<22}" + "".join(f"{med[p]:>10.2f}" for p in PHASES))
+
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as cache:
+            first = one_run(backend, args.extra, Path(cache))  # builds the cache
+            cached, uncached = [], []
+            for _ in range(args.runs):  # side by side: one of each in turn
+                cached.append(one_run(backend, args.extra, Path(cache)))
+                if args.no_cache_too:
+                    uncached.append(one_run(backend, [*args.extra, "--no-cache"], Path(cache)))
+        show(f"{backend} (first run)", [first])
+        show(backend, cached)
+        if uncached:
+            show(f"{backend} --no-cache", uncached)
 
 
 if __name__ == "__main__":

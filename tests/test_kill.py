@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import secrets
 import select
 import signal
 import stat
@@ -99,9 +100,12 @@ def _driver(base: Path, **env: str) -> subprocess.Popen[bytes]:
     if os.environ.get("KILL_SUBJECT") == "pytest":  # the real thing (measure only)
         reports = str(base / "reports")
         command[1:] = ["-m", "pytest", *suite_args("-q", "-m", "local", "--report-dir", reports)]
+    # an empty data directory cache each time (provision/datacache.py): every start runs
+    # initdb, then keeps its copy, both windows to kill in
+    cache = base / f"cache-{secrets.token_hex(4)}"
     return subprocess.Popen(
         command,
-        env={**os.environ, "TMPDIR": str(base), **env},
+        env={**os.environ, "TMPDIR": str(base), "XDG_CACHE_HOME": str(cache), **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group, as a terminal's foreground job
