@@ -195,7 +195,8 @@ def test_no_cache_flag_reaches_the_provisioning(tmp_path):
     """`--no-cache` (and the ini's `pg_cache = no`): the run's environment says initdb."""
     reports = tmp_path / "reports"
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    args = ["-m", "local", "-q", "-p", "no:cacheprovider", "-k", "dod01"]
+    # native: the backend that has a cache to bypass (auto picks the container where an engine runs)
+    args = ["-m", "local", "-q", "-p", "no:cacheprovider", "-k", "dod01", "--pg-backend", "native"]
     done = subprocess.run(
         [sys.executable, "-m", "pytest", *args, "--no-cache", f"--report-dir={reports}"],
         cwd=ROOT,

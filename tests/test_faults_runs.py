@@ -20,7 +20,7 @@ from supabase_acceptance.provision.workspace import sweep
 from supabase_acceptance.report.signoff import EXIT
 
 from ._services import closed_port
-from .conftest import IMAGE, ROOT, start_acceptance, suite_args
+from .conftest import IMAGE, PATHS, ROOT, start_acceptance, suite_args
 
 
 def _summary(reports: Path, profile: str = "local") -> dict:
@@ -116,7 +116,7 @@ def test_report_dir_outside_the_repo_in_the_space_form(tmp_path):
 
 
 def test_log_and_report_names_never_collide():
-    logs = [_unique_log("apply", "faults-test") for _ in range(3)]  # same second
+    logs = [_unique_log(PATHS, "apply", "faults-test") for _ in range(3)]  # same second
     try:
         assert len(set(logs)) == 3
         assert all(p.exists() for p in logs)  # reserved at once (O_EXCL)
