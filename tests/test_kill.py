@@ -241,9 +241,15 @@ def tmp_base_server() -> Iterator[tuple[Path, int]]:
         _clean(base)
 
 
-def _sleeper(*args: str) -> subprocess.Popen[bytes]:
-    """A process whose command line holds `args` (it ignores them)."""
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *args])
+def _sleeper(*args: str, prelude: str = "") -> subprocess.Popen[bytes]:
+    """A process whose command line holds `args` (it ignores them), returned once it is up:
+    a signal that lands while the interpreter still starts ends it with exit 1, not by the
+    signal, and the test would read a race as a defect."""
+    code = f"import signal, time; {prelude}print(1, flush=True); time.sleep(60)"
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline()
+    return proc
 
 
 def _dead_owner() -> str:
@@ -271,18 +277,7 @@ def test_the_sweep_stops_a_dead_runs_server_and_spares_a_reused_pid(tmp_path):
 def test_the_sweep_kills_what_ignores_its_stop_signal(tmp_path):
     dead = tmp_path / f"harness-pg-{_dead_owner()}-abc"
     dead.mkdir()
-    stubborn = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import signal, time; signal.signal(15, signal.SIG_IGN);"
-            " print(1, flush=True); time.sleep(60)",
-            str(dead / "pgbouncer.ini"),
-        ],
-        stdout=subprocess.PIPE,
-    )
-    assert stubborn.stdout is not None
-    assert stubborn.stdout.readline()
+    stubborn = _sleeper(str(dead / "pgbouncer.ini"), prelude="signal.signal(15, signal.SIG_IGN); ")
     (dead / "pgbouncer.pid").write_text(f"{stubborn.pid}\n")
     t0 = time.monotonic()
     processes.stop_leftovers(dead, timeout=0.5)
