@@ -66,9 +66,10 @@ ATTEMPTS = 3
 
 def run_suite(
     url: str, tmp: Path, pgbench_url: str | None = None
-) -> tuple[float, list[Row], Row, list[float]]:
+) -> tuple[tuple[float, float], list[Row], Row, list[float]]:
     """One `pytest -m supabase` run: wall time, its phase spans, its JSON summary, and with
-    `pgbench_url` pgbench's averages right before and after DOD-11's sequential samples."""
+    `pgbench_url` pgbench's averages right before and after DOD-11's sequential samples.
+    The wall time comes with the moment the process started (for the timeline)."""
     spans = tmp / "phases.json"
     env = {
         **os.environ,
@@ -115,7 +116,7 @@ def run_suite(
     if phases.get("samples"):  # the sampler's process: when its samples ran
         start, end = phases["samples"]
         found.append({"phase": "DOD-11", "start": start, "end": end, "what": SAMPLES})
-    return wall, found, summary, bench["ms"]
+    return (t0, wall), found, summary, bench["ms"]
 
 
 def breakdown(ledger: Ledger, spans: list[Row], key: str = "phase") -> dict[str, int]:
@@ -167,6 +168,19 @@ def samples_chain(ledger: Ledger, spans: list[Row]) -> int:
     return max((t.depth for t in mine), default=0) - login
 
 
+def timeline(ledger: Ledger, spans: list[Row], t0: float, wall: float) -> dict[str, float]:
+    """Seconds from the process's start: its first and last turn on the wire, when DOD-11's
+    samples started and ended, and its exit: what runs outside the samples, and where."""
+    at = [t.at for t in ledger.turns]
+    samples = next((s for s in spans if s.get("what") == SAMPLES), None)
+    marks = {"first turn": min(at, default=t0), "last turn": max(at, default=t0)}
+    if samples is not None:
+        marks |= {"samples start": samples["start"], "samples end": samples["end"]}
+    return {k: round(v - t0, 3) for k, v in sorted(marks.items(), key=lambda kv: kv[1])} | {
+        "exit": round(wall, 3)
+    }
+
+
 def pgbench_after(url: str, transactions: int) -> float:
     try:
         return pgbench(url, transactions)
@@ -200,7 +214,7 @@ def measure_once(delay_ms: float | None, server: Server, pooler: Pooler) -> Row:
     via = partial(direct.replace, f"{pooler.host}:{pooler.port}")
     with tempfile.TemporaryDirectory() as tmp:
         if delay_ms is None:
-            wall, spans, summary, beside = run_suite(direct, Path(tmp), pgbench_url=direct)
+            (t0, wall), spans, summary, beside = run_suite(direct, Path(tmp), direct)
             ledger = None
         else:
             target, delay = (pooler.host, pooler.port), delay_ms / 1000
@@ -211,7 +225,7 @@ def measure_once(delay_ms: float | None, server: Server, pooler: Pooler) -> Row:
                 ledger = stack.enter_context(counting_proxy(PROXY, target, delay))
                 url = via(f"{PROXY[0]}:{PROXY[1]}")
                 pgbench_url = via(f"{PROXY[0]}:{pgb.port}") if pgb else None
-                wall, spans, summary, beside = run_suite(url, Path(tmp), pgbench_url)
+                (t0, wall), spans, summary, beside = run_suite(url, Path(tmp), pgbench_url)
                 counted = Ledger(list(ledger.turns), ledger.answered, ledger.connections)
             if not beside:
                 with counting_proxy(PROXY, target, delay):
@@ -239,6 +253,7 @@ def measure_once(delay_ms: float | None, server: Server, pooler: Pooler) -> Row:
             "phases": breakdown(ledger, spans),
             "samples_chain": samples_chain(ledger, spans),
             "per_test": breakdown(ledger, spans, "what"),
+            "timeline": timeline(ledger, spans, t0, wall),
         }
     return row
 
@@ -258,6 +273,10 @@ def show(rows: list[Row]) -> None:
             + f" {r.get('connections', '-'):>6} {r.get('turns', '-'):>6} {r['p50_ms']:>8.3f}"
             f" {r['pgbench_ms']:>8.3f} {r['ratio']:>6.2f} {r['avg_ratio']:>7.2f}"
         )
+    for r in rows:
+        if r.get("timeline"):
+            marks = ", ".join(f"{k} {v:.2f}" for k, v in r["timeline"].items())
+            print(f"  timeline at {r['delay_ms']:g} ms (s from start): {marks}")
 
 
 def over_budget(row: Row) -> list[str]:

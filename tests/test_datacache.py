@@ -16,7 +16,9 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from supabase_acceptance import databases
 from supabase_acceptance.provision import Request, Server, datacache, native, provision
+from supabase_acceptance.provision._cluster import SPARE_DATABASES
 
 from .conftest import ROOT
 
@@ -189,6 +191,63 @@ def test_a_real_server_from_the_cache(tmp_path, cache):
     # the first run's server made a copy ahead while it ran: the second takes it
     assert hows == ["initdb (cached)", "copied (ahead)", "initdb"]
     assert not list(cache.glob("*.filling-*"))
+
+
+_SHAPE = """
+SELECT d.datname = current_database() AS here, pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+       pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, d.datcollate, d.datctype,
+       d.datallowconn, d.datconnlimit, d.datistemplate, d.dattablespace,
+       (SELECT count(*) FROM pg_catalog.pg_class WHERE oid >= 16384) AS user_relations,
+       (SELECT count(*) FROM pg_catalog.pg_namespace) AS schemas,
+       (SELECT count(*) FROM pg_catalog.pg_db_role_setting s WHERE s.setdatabase = d.oid)
+         AS settings
+FROM pg_catalog.pg_database d WHERE d.datname = current_database()
+"""
+
+
+def test_a_cached_data_directory_holds_spare_databases_renamed_for_a_run(tmp_path, cache):
+    """A CREATE DATABASE costs ~0.2 s (template1 copied through the WAL): the cached data
+    directory holds empty spares made once, databases.create renames one. A database made
+    from a spare is what CREATE DATABASE makes; with no spare left it creates one; --no-cache
+    (initdb per run) makes none."""
+    if native.find_bindir(Request()) is None:
+        pytest.skip("no native Postgres binaries")
+
+    async def spares(server: Server) -> list[str]:
+        conn = await asyncpg.connect(server.dsn())
+        try:
+            rows = await conn.fetch(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'harness\\_spare\\_%'"
+            )
+            return sorted(r[0] for r in rows)
+        finally:
+            await conn.close()
+
+    async def shape(server: Server, name: str) -> dict:
+        conn = await asyncpg.connect(server.dsn(name))
+        try:
+            return dict(await conn.fetchrow(_SHAPE))
+        finally:
+            await conn.close()
+
+    async def exercise(server: Server) -> None:
+        made = await spares(server)
+        assert len(made) == SPARE_DATABASES, made
+        from_spares = [await databases.create(server, f"run_{n}") for n in range(len(made))]
+        assert await spares(server) == []
+        created = await databases.create(server, "created")  # none left: CREATE DATABASE
+        for db in from_spares:
+            assert await shape(server, db.name) == await shape(server, created.name)
+        async with databases.scratch(server, "again") as db:
+            assert await shape(server, db.name) == await shape(server, created.name)
+
+    with provision(Request(backend="native", cache=True)) as server:
+        assert server.details["data directory"] == "initdb (cached)"
+        asyncio.run(exercise(server))
+    with provision(Request(backend="native", cache=True)) as server:  # the copy holds them too
+        assert len(asyncio.run(spares(server))) == SPARE_DATABASES
+    with provision(Request(backend="native", cache=False)) as server:
+        assert asyncio.run(spares(server)) == []
 
 
 def test_no_cache_flag_reaches_the_provisioning(tmp_path):
