@@ -337,3 +337,66 @@ async def test_databases_of_a_dead_owner_are_swept_a_live_ones_kept(server):
     assert dead not in names
     assert live in names
     await databases.drop(databases.Database(server, live))
+
+
+_PROBE = '''
+import json
+from pathlib import Path
+
+import asyncpg
+import asyncio
+import pytest
+from supabase_acceptance.harness import Harness
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """Before any fixture: is the database there already, schema applied?"""
+    ahead = Harness.of(session.config).ahead
+    found = {"ahead": ahead is not None}
+    if ahead is not None:
+        server, pooler, target = ahead.made()
+
+        async def tables():
+            conn = await asyncpg.connect(server.dsn(target.url.database))
+            try:
+                return await conn.fetchval(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                )
+            finally:
+                await conn.close()
+
+        found |= {"tables": asyncio.run(tables()), "pooler": pooler is not None}
+    Path("probe.json").write_text(json.dumps(found))
+'''
+
+
+def test_a_local_run_makes_its_database_while_pytest_collects(run_acceptance, pytester):
+    """Server, pooler and DDL are under way from pytest_configure (ahead.py): when collection
+    has finished, before any fixture ran, the database answers with the DDL's tables; the run
+    that follows takes them and ends green."""
+    pytester.makepyfile(probe_ahead=_PROBE)
+    result = run_acceptance("-m", "local", "-p", "probe_ahead", "--pg-backend", "native")
+    assert result.ret == 0, result.stdout.str()[-2000:]
+    found = json.loads((pytester.path / "probe.json").read_text())
+    assert found == {"ahead": True, "tables": 6, "pooler": True}
+
+
+@pytest.mark.parametrize("selection", [["--collect-only"], ["-k", "no_such_check"]])
+def test_a_local_run_that_needs_no_database_leaves_no_server(selection, tmp_path):
+    """Collecting only starts nothing; a selection without local tests stops what was started
+    ahead before pytest exits: no process, no directory left."""
+    base = tmp_path / "tmp"
+    base.mkdir()
+    env = {**os.environ, "TMPDIR": str(base)}
+    args = ["-m", "local", "--pg-backend", "native", *selection]
+    proc = start_acceptance(*args, "--report-dir", str(tmp_path / "reports"), env=env)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode in (0, 5), out[-2000:]
+    assert not [p.name for p in base.iterdir() if p.name.startswith("harness-pg")]
+    mine = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(base) in " ".join(p.info["cmdline"] or [])
+    ]
+    assert not mine
