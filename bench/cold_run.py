@@ -8,7 +8,9 @@ XDG_CACHE_HOME): the backend's first run builds it (initdb, then the copy kept: 
 machine's first run, reported on its own row), the next --runs copy it. --no-cache-too adds a
 row of runs with --no-cache (initdb every time), measured in turn with the cached ones.
 Phases: startup (interpreter, imports, collection), provision (data directory + start),
-pooler (PgBouncer + TLS certificate, when installed), apply (create database + DDL), checks
+pooler (PgBouncer + TLS certificate, when installed), apply (create database + DDL): these
+three are made while pytest collects (ahead.py), so their columns are what the first test
+still waited for (provision holds the whole wait), checks
 (the test loop minus the three before), report (after the loop: HTML, JUnit, JSON, Markdown,
 teardown), exit (interpreter shutdown). Medians over the runs; compare within one
 run of this script only.
