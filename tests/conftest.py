@@ -7,6 +7,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,22 @@ def make(target: str, *args: str, env: dict, timeout: float = 60) -> subprocess.
     return subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+@contextlib.contextmanager
+def temp_base(base: Path) -> Iterator[Path]:
+    """The harness's directories under `base` in this process: $TMPDIR (else the RAM disk is
+    taken, workspace.base_dir) and tempfile's cached value."""
+    real_env, real = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = str(base), str(base)
+    try:
+        yield base
+    finally:
+        tempfile.tempdir = real
+        if real_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = real_env
 
 
 def suite_args(*args: str) -> list[str]:

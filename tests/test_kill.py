@@ -33,7 +33,7 @@ import psutil
 import pytest
 from supabase_acceptance.provision import Request, processes, provision, workspace
 
-from .conftest import suite_args
+from .conftest import suite_args, temp_base
 
 DRIVER = Path(__file__).parent / "examples" / "provision_hold.py"
 PROGRAMS = ("initdb", "postgres", "pgbouncer")
@@ -166,13 +166,8 @@ def kill(base: Path, how: str, settle: float = 0.3) -> Outcome:
     while processes_in(base) and time.monotonic() < deadline:
         time.sleep(0.05)
     before = _describe(base)
-    real = tempfile.tempdir
-    tempfile.tempdir = str(base)
-    try:
-        with provision(Request(backend="native")):
-            pass
-    finally:
-        tempfile.tempdir = real
+    with temp_base(base), provision(Request(backend="native")):
+        pass
     return Outcome(how, before, _describe(base))
 
 
@@ -227,17 +222,14 @@ def tmp_base_server() -> Iterator[tuple[Path, int]]:
     from supabase_acceptance.provision.pooler import binary, pgbouncer
 
     base = _private_base()
-    real = tempfile.tempdir
-    tempfile.tempdir = str(base)
     try:
-        with provision(Request(backend="native")) as server:
+        with temp_base(base), provision(Request(backend="native")) as server:
             if binary() is None:
                 pytest.skip("no pgbouncer")
             with pgbouncer(server) as pooler:
                 (directory,) = [base / d for d in dirs_in(base) if (base / d / "data").is_dir()]
                 yield directory, pooler.pid
     finally:
-        tempfile.tempdir = real
         _clean(base)
 
 
@@ -350,3 +342,52 @@ def measure(kills: int) -> None:
 
 if __name__ == "__main__":
     measure(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
+
+
+# --- where the directories go: the RAM disk unless $TMPDIR says otherwise ---
+
+
+def _ram_disk_usable() -> bool:
+    """Read independently of workspace.py: /dev/shm mounted as tmpfs with 1 GiB free."""
+    mounts = Path("/proc/self/mounts").read_text().split("\n")
+    st = os.statvfs("/dev/shm") if os.path.isdir("/dev/shm") else None
+    tmpfs = any(line.split()[1:3] == ["/dev/shm", "tmpfs"] for line in mounts if line.strip())
+    return bool(tmpfs and st and st.f_bavail * st.f_frsize >= 1 << 30)
+
+
+def test_without_tmpdir_the_server_runs_on_the_ram_disk_and_leaves_nothing_there(monkeypatch):
+    if not _ram_disk_usable():
+        pytest.skip("/dev/shm is not a tmpfs with 1 GiB free here")
+    monkeypatch.delenv("TMPDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    before = set(dirs_in(Path("/dev/shm")))
+    with provision(Request(backend="native")) as server:
+        (made,) = set(dirs_in(Path("/dev/shm"))) - before
+        assert (Path("/dev/shm") / made / "data" / "PG_VERSION").is_file()
+        assert server.details["log"].startswith(f"/dev/shm/{made}/")
+    assert set(dirs_in(Path("/dev/shm"))) - before == set()
+
+
+def test_tmpdir_or_a_ram_disk_without_room_keeps_the_temporary_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert workspace.base_dir() == tmp_path
+    monkeypatch.delenv("TMPDIR")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(workspace, "RAM_DISK_ROOM", 1 << 62)
+    assert workspace._ram_disk() is None
+    assert workspace.base_dir() == tmp_path
+
+
+def test_a_dead_runs_directory_on_the_other_base_is_swept_too(tmp_path, monkeypatch):
+    ram, temp = tmp_path / "ram", tmp_path / "temp"
+    ram.mkdir()
+    temp.mkdir()
+    dead = temp / f"harness-pg-{_dead_owner()}-abc"
+    (dead / "data").mkdir(parents=True)
+    monkeypatch.delenv("TMPDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(workspace, "_ram_disk", lambda: ram)
+    made = workspace.for_user(None)
+    assert made.parent == ram
+    assert not dead.exists()

@@ -73,6 +73,7 @@ def test_backend_starts_a_server_and_leaves_nothing_behind(backend, tmp_base, mo
     tmp_path = tmp_base
     req = Request(backend=backend, image=IMAGE)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # else the RAM disk (workspace.base_dir)
     try:
         choose(req)
     except HarnessError as exc:
