@@ -384,11 +384,10 @@ def test_a_local_run_makes_its_database_while_pytest_collects(run_acceptance, py
 
 
 @pytest.mark.parametrize("selection", [["--collect-only"], ["-k", "no_such_check"]])
-def test_a_local_run_that_needs_no_database_leaves_no_server(selection, tmp_path):
+def test_a_local_run_that_needs_no_database_leaves_no_server(selection, tmp_path, tmp_base):
     """Collecting only starts nothing; a selection without local tests stops what was started
     ahead before pytest exits: no process, no directory left."""
-    base = tmp_path / "tmp"
-    base.mkdir()
+    base = tmp_base  # one the server's OS user can reach (else the harness takes /tmp)
     env = {**os.environ, "TMPDIR": str(base)}
     args = ["-m", "local", "--pg-backend", "native", *selection]
     proc = start_acceptance(*args, "--report-dir", str(tmp_path / "reports"), env=env)
@@ -401,3 +400,69 @@ def test_a_local_run_that_needs_no_database_leaves_no_server(selection, tmp_path
         if str(base) in " ".join(p.info["cmdline"] or [])
     ]
     assert not mine
+
+
+_EARLY_PROBE = '''
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_load_initial_conftests(early_config):
+    """Before configure, before the conftests: does a server come up in the run's base?"""
+    base, seen = Path(os.environ["TMPDIR"]), False
+    deadline = time.monotonic() + 10
+    while not seen and time.monotonic() < deadline:
+        seen = any(base.glob("harness-pg-*/data/postmaster.pid"))
+        time.sleep(0.02)
+    Path(os.environ["PROBE_OUT"]).write_text(json.dumps({"server_before_configure": seen}))
+'''
+
+
+@pytest.mark.parametrize(
+    ("args", "early"),
+    [
+        (["-m", "local"], True),
+        (["-m", "local", "--latency-samples", "5"], True),  # configure refuses: stopped
+        (["-m", "local", "--collect-only"], False),
+        (["-m", "supabase", "--database-url", "postgresql://u:p@127.0.0.1:9/x"], False),
+    ],
+)
+def test_a_local_run_starts_its_server_before_pytest_configures(args, early, tmp_path, tmp_base):
+    """-m local: the server starts in load_initial_conftests, while pytest imports the rest of
+    the harness; a run that ends at configure, collects only or is remote leaves nothing."""
+    base = tmp_base  # one the server's OS user can reach (else the harness takes /tmp)
+    (tmp_path / "probe_early.py").write_text(_EARLY_PROBE)
+    out = tmp_path / "probe.json"
+    env = {
+        **os.environ,
+        "TMPDIR": str(base),
+        "PROBE_OUT": str(out),
+        "PYTHONPATH": f"{tmp_path}:{os.environ.get('PYTHONPATH', '')}",
+    }
+    args = [*args, "-p", "probe_early", "--pg-backend", "native", "--connect-timeout", "2"]
+    proc = start_acceptance(*args, "--report-dir", str(tmp_path / "reports"), env=env)
+    said, _ = proc.communicate(timeout=180)
+    assert json.loads(out.read_text()) == {"server_before_configure": early}, said[-2000:]
+    assert not [p.name for p in base.iterdir() if p.name.startswith("harness-pg")], said[-2000:]
+    assert not [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(base) in " ".join(p.info["cmdline"] or [])
+    ]
+
+
+def test_another_project_with_the_plugin_installed_gets_no_server(pytester, tmp_base, monkeypatch):
+    """The plugin loads in every project of the environment: -m local where the conftest does
+    not load the harness's fixtures starts nothing."""
+    base = tmp_base
+    monkeypatch.setenv("TMPDIR", str(base))
+    pytester.makeconftest("")
+    pytester.makepyfile(test_other="import pytest\n\n@pytest.mark.local\ndef test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess("-m", "local", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert not [p.name for p in base.iterdir() if p.name.startswith("harness-pg")]
