@@ -286,3 +286,36 @@ def test_the_evidence_item_says_so_when_other_items_failed(tmp_path):
     assert [i for i, s in items.items() if s.get("evidence")] == ["DOD-15"]
     assert rows["DOD-15"].verdict == "pass"
     assert rows["DOD-15"].why == "the evidence is complete; other items failed"
+
+
+def test_templates_compile_once_per_machine_and_draw_the_same(tmp_path, monkeypatch):
+    """Jinja's bytecode cache in the user's cache directory: a later process loads the compiled
+    template instead of compiling it again, and draws the same; an unwritable cache compiles."""
+    import jinja2
+    from supabase_acceptance.report import templating
+
+    compiles: list[str] = []
+    real = jinja2.Environment.compile
+
+    def counted(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiles.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counted)
+
+    def fresh_process(cache: Path) -> str:
+        monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+        templating.template.cache_clear()
+        templating._compiled.cache_clear()
+        return histogram.svg([1.0, 2.0, 2.5, 9.0], {"p50": 2.0, "p95": 8.0}, 50.0, "t")
+
+    first = fresh_process(tmp_path / "cache")
+    assert compiles == ["histogram.svg.j2"]
+    assert list((tmp_path / "cache" / "supabase-acceptance" / "templates").rglob("*.cache"))
+    assert fresh_process(tmp_path / "cache") == first
+    assert compiles == ["histogram.svg.j2"]  # loaded, not compiled
+    (tmp_path / "file").write_text("not a directory")
+    assert fresh_process(tmp_path / "file") == first
+    assert compiles == ["histogram.svg.j2"] * 2
+    templating.template.cache_clear()
+    templating._compiled.cache_clear()
