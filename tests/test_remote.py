@@ -156,3 +156,37 @@ def test_asyncpg_default_statement_cache_is_what_the_harness_avoids(staging):
     """The counter-proof: the same workload with asyncpg's default cache goes wrong."""
     wrong, errors = _two_processes(staging.url, safe=False)
     assert wrong + errors > 0
+
+
+def test_the_session_connection_closes_while_dod11_waits_only_when_no_later_test_uses_it(
+    pytester,
+):
+    """Its polite close costs a round trip after the samples otherwise: it starts when DOD-11
+    waits, provided every other test that uses `db` ran before (collection sorts DOD-11 last;
+    another plugin may reorder)."""
+    from supabase_acceptance.fixtures import _queried_before_dod11
+
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = session\n")
+    a, b, c, d = pytester.getitems(
+        """
+import pytest
+
+@pytest.fixture
+def db(): pass
+
+@pytest.fixture
+def latency_sampler(db): pass
+
+@pytest.fixture
+def catalog(db): pass
+
+def test_a(catalog): pass
+def test_b(latency_sampler): pass
+def test_c(db): pass
+def test_d(): pass
+"""
+    )
+    assert _queried_before_dod11([a, d, b])
+    assert _queried_before_dod11([b, d])
+    assert not _queried_before_dod11([a, b, c])  # test_c would find it closed
+    assert not _queried_before_dod11([a, c, d])  # no DOD-11: closed at the end as usual
