@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from supabase_acceptance.cli import _unique_log
+from supabase_acceptance.provision import workspace
 from supabase_acceptance.provision.workspace import sweep
 from supabase_acceptance.report.signoff import EXIT
 
@@ -143,7 +144,7 @@ def test_ctrl_c_is_interrupted_naming_the_running_test(tmp_path):
 def _leftovers(owner: int | None = None) -> set[Path]:
     """Private temporary directories (of `owner` only, when given: other runs may be going)."""
     found = set()
-    for p in Path("/tmp").glob("harness-pg*-*"):
+    for p in workspace.base_dir().glob("harness-pg*-*"):  # the RAM disk, else $TMPDIR
         with contextlib.suppress(OSError):
             pid = int((p / "harness.owner").read_text().split()[0])
             if owner is None or pid == owner:
@@ -170,7 +171,7 @@ def test_a_sigkilled_runs_temporary_files_are_removed_by_the_next_run(tmp_path):
     ):
         time.sleep(0.1)
     assert all(p.exists() for p in mine), "SIGKILL leaves them (nothing can run on SIGKILL)"
-    alive = Path("/tmp/harness-pg-alive-test")
+    alive = workspace.base_dir() / "harness-pg-alive-test"
     alive.mkdir(exist_ok=True)
     (alive / "harness.owner").write_text(f"{os.getpid()} {_start(os.getpid())}")
     try:
@@ -197,7 +198,7 @@ def test_a_sigkilled_runs_temporary_files_are_removed_by_the_next_run(tmp_path):
         assert done.returncode == EXIT["PARTIAL"], done.stdout[-2000:]
         assert not [p for p in mine if p.exists()]
         assert alive.exists(), "a live owner's directory is kept"
-        assert alive not in sweep(Path("/tmp"))
+        assert alive not in sweep(alive.parent)
     finally:
         subprocess.run(["rm", "-rf", str(alive)], check=True)
 
