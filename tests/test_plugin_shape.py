@@ -286,3 +286,15 @@ def test_no_identity_is_parsed_back_from_a_string():
     ]
     missed = [line for line in spelled if not _identity_parsing(line)]
     assert not missed, f"the scan misses {missed}"
+
+
+def test_the_harness_is_imported_plain_and_the_checks_are_rewritten():
+    """pytest rewrites the asserts of the checks (test modules, conftest.py) for their messages;
+    the harness's own modules, imported after the plugin registers, load as plain Python."""
+    import supabase_acceptance.catalog as catalog
+    import supabase_acceptance.harness as harness
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+
+    assert not isinstance(catalog.__loader__, AssertionRewritingHook)
+    assert not isinstance(harness.__loader__, AssertionRewritingHook)
+    assert isinstance(sys.modules[__name__].__loader__, AssertionRewritingHook)
