@@ -46,4 +46,4 @@ def take(*args: Any, **kwargs: Any) -> Any:
 sampling.take = take
 
 if __name__ == "__main__":
-    sys.exit(sampling.main(sys.argv))
+    sampling.run(sys.argv)
