@@ -87,3 +87,19 @@ def test_the_sampler_process_answers_without_importing_psycopg(server: Server):
     assert len(said[1]["ms"]) == 3
     assert said[1]["client"].startswith("libpq ")
     assert said[2] == {"psycopg": False}
+
+
+def test_a_url_with_an_uppercase_scheme_reaches_the_same_server(server: Server):
+    """libpq expands only a lowercase scheme; the harness's parser and asyncpg read any case."""
+    url = server.dsn()
+    scheme, rest = url.split("://", 1)
+    conn = sampling.login(scheme.upper() + "://" + rest, timeout=5)
+    try:
+        assert sampling.take(conn, 1, b"SELECT 1", 5)[0][1] == b"SELECT 1"
+    finally:
+        conn.finish()
+
+
+def test_text_that_is_neither_a_url_nor_parameters_is_a_login_failure():
+    with pytest.raises(sampling.LoginFailed, match="neither postgresql://"):
+        sampling.login("postgresq1://u:secret-pw-99@db.example.com/postgres", timeout=5)
